@@ -1,0 +1,66 @@
+# Thin driver over CMake. The two commands in README.md:
+#   make run    install what is missing, build, run the main job
+#   make test   install what is missing, build (normal + ASan/UBSan), run
+#               every test, valgrind the unit tests, fuzz each parser briefly
+JOBS      ?= $(shell nproc)
+BUILD     ?= build
+ASAN      ?= build-asan
+FUZZ      ?= build-fuzz
+FUZZ_SECS ?= 15
+CMAKE     ?= cmake
+SHARED    ?= ../shared/data
+HR         = $(BUILD)/headroom
+
+.PHONY: all deps build asan fuzz-build run test test-release test-asan \
+        valgrind fuzz bench bench-deps format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	@$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DHR_SANITIZE=ON >/dev/null
+	@$(CMAKE) --build $(ASAN) -j $(JOBS)
+
+fuzz-build: deps
+	@CC=clang $(CMAKE) -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHR_FUZZ=ON >/dev/null
+	@$(CMAKE) --build $(FUZZ) -j $(JOBS)
+
+# Until the twin and the daemon exist, the main job is the forecasting demo.
+run: build
+	$(HR) backtest --m4 tests/data/m4/Hourly-train-sample20.csv \
+	    --test tests/data/m4/Hourly-test-sample20.csv --report headroom-report.html
+	@echo "report: $(CURDIR)/headroom-report.html"
+
+test-release: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: asan
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    ctest --output-on-failure -j $(JOBS)
+
+valgrind: build
+	@scripts/valgrind-tests.sh $(BUILD)
+
+fuzz: fuzz-build
+	@scripts/fuzz-brief.sh $(FUZZ) $(FUZZ_SECS)
+
+test: test-release test-asan valgrind fuzz
+	@echo "headroom: all test stages passed"
+
+bench-deps:
+	@scripts/deps.sh --bench
+
+bench: build bench-deps
+	@bench/run.sh $(HR) $(SHARED)
+
+format:
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)
