@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "banned.h"
+
 const char *hr_strerror(int code)
 {
     switch (code) {
