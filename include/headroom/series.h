@@ -59,6 +59,10 @@ HR_EXPORT int hr_series_fill_gaps(hr_series *s, hr_fill policy, size_t period, h
  * (used by the fuzz targets); `name` then only labels the messages.
  * Limits: at most HR_SERIES_MAX_LEN values per series. */
 #define HR_SERIES_MAX_LEN ((size_t)100000000)
+/* The NAB reader refuses files whose missing steps (NaN gaps it would make)
+ * add up to more than this (HR_ELIMIT): a few rows far apart must not make
+ * a huge series. */
+#define HR_SERIES_MAX_GAP_STEPS ((size_t)10000000)
 
 /* NAB layout: header "timestamp,value", then "YYYY-MM-DD HH:MM:SS,<number>"
  * (any hr_time_parse format). Timestamps must be strictly increasing; the
