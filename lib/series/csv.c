@@ -74,14 +74,15 @@ static int parse_row(hr__scan *sc, row *r, hr_error *err)
                                "expected 2 cells \"timestamp,value\", found 1");
     if ((rc = hr__scan_cell(sc, &cv, err)) < 0) return rc;
     if (cv.end == HR__END_COMMA) {
-        long n = 3;
+        long n = 3, col;
         if ((rc = hr__scan_cell(sc, &extra, err)) < 0) return rc;
+        col = extra.col;
         /* Count the rest of the row for the message. */
         while (extra.end == HR__END_COMMA && n < 1000000) {
             if ((rc = hr__scan_cell(sc, &extra, err)) < 0) return rc;
             n++;
         }
-        return hr_error_setpos(err, HR_EPARSE, sc->name, cv.line, cv.col + (long)cv.len + 2,
+        return hr_error_setpos(err, HR_EPARSE, sc->name, cv.line, col,
                                "expected 2 cells \"timestamp,value\", found %ld", n);
     }
     if (hr_time_parse(ct.s, ct.len, &r->t) < 0) {
@@ -109,14 +110,7 @@ static int build(const char *name, const row *r, size_t n, hr_series *out, hr_er
     if (rc < 0) return hr_error_set(err, rc, "%s: out of memory", name);
     int64_t start = r[0].t;
     uint64_t span = (uint64_t)r[n - 1].t - (uint64_t)start; /* > 0: strictly increasing */
-    if (span / (uint64_t)step >= HR_SERIES_MAX_LEN ||
-        span / (uint64_t)step - (n - 1) > HR_SERIES_MAX_GAP_STEPS)
-        return hr_error_setpos(err, HR_ELIMIT, name, r[n - 1].line, 1,
-                               "series would have %llu values (%zu rows, step %lld s): too many "
-                               "missing steps",
-                               (unsigned long long)(span / (uint64_t)step + 1), n,
-                               (long long)step);
-    size_t len = (size_t)(span / (uint64_t)step) + 1;
+    /* On the grid first: then span / step >= n - 1 and the gap count is exact. */
     for (size_t i = 1; i < n; i++)
         if (((uint64_t)r[i].t - (uint64_t)start) % (uint64_t)step != 0) {
             char a[32], b[32];
@@ -126,7 +120,15 @@ static int build(const char *name, const row *r, size_t n, hr_series *out, hr_er
                                    "timestamp %s is off the %lld s grid that starts at %s", a,
                                    (long long)step, b);
         }
-    hr_series s;
+    if (span / (uint64_t)step >= HR_SERIES_MAX_LEN ||
+        span / (uint64_t)step - (n - 1) > HR_SERIES_MAX_GAP_STEPS)
+        return hr_error_setpos(err, HR_ELIMIT, name, r[n - 1].line, 1,
+                               "series would have %llu values (%zu rows, step %lld s): too many "
+                               "missing steps",
+                               (unsigned long long)(span / (uint64_t)step + 1), n,
+                               (long long)step);
+    size_t len = (size_t)(span / (uint64_t)step) + 1;
+    hr_series s = {0};
     if ((rc = hr_series_init(&s, hr__basename(name), start, step)) < 0 ||
         (rc = hr__series_reserve(&s, len)) < 0) {
         hr_series_release(&s);
