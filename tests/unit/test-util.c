@@ -303,6 +303,50 @@ static void test_read_file(void **state)
     assert_int_equal(err.sys_errno, EISDIR);
 }
 
+static void test_error(void **state)
+{
+    (void)state;
+    hr_error err = {0};
+    assert_string_equal(hr_error_message(&err), "success");
+    assert_string_equal(hr_strerror(HR_ENOMEM), "out of memory");
+    assert_string_equal(hr_strerror(HR_ELIMIT), "size limit reached");
+    assert_string_equal(hr_strerror(12345), "unknown error");
+    for (int c = HR_OK; c >= HR_ECANCELED; c--)
+        assert_string_not_equal(hr_strerror(c), "unknown error");
+    assert_int_equal(hr_error_set(&err, HR_EINVAL, "bad %s %d", "x", 3), HR_EINVAL);
+    assert_int_equal(err.code, HR_EINVAL);
+    assert_string_equal(err.msg, "bad x 3");
+    assert_int_equal(hr_error_setpos(&err, HR_EPARSE, "t.csv", 17, 21, "value \"%s\"", "12,5"),
+                     HR_EPARSE);
+    assert_string_equal(err.msg, "t.csv:17:21: value \"12,5\"");
+    hr_error_setpos(&err, HR_EPARSE, "t.csv", 17, 0, "x");
+    assert_string_equal(err.msg, "t.csv:17: x");
+    hr_error_setpos(&err, HR_EPARSE, NULL, 0, 0, "x");
+    assert_string_equal(err.msg, "<input>: x");
+    hr_error_prefix(&err, "series %s", "H2");
+    assert_string_equal(err.msg, "series H2: <input>: x");
+    assert_string_equal(hr_error_message(&err), "series H2: <input>: x");
+    /* An empty message falls back to the code's description. */
+    hr_error e2 = {.code = HR_EDATA};
+    hr_error_prefix(&e2, "H4");
+    assert_string_equal(e2.msg, "H4: data unusable for this operation");
+    /* Long messages are cut, never overflowed. */
+    char big[2000];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    hr_error_set(&err, HR_EPARSE, "%s", big);
+    assert_int_equal(strlen(err.msg), HR_ERROR_MSG_MAX - 1);
+    hr_error_prefix(&err, "%s", big);
+    assert_int_equal(strlen(err.msg), HR_ERROR_MSG_MAX - 1);
+    hr_error_setpos(&err, HR_EPARSE, big, 1, 1, "%s", big);
+    assert_int_equal(strlen(err.msg), HR_ERROR_MSG_MAX - 1);
+    /* NULL err: the code is still returned. */
+    assert_int_equal(hr_error_set(NULL, HR_EIO, "x"), HR_EIO);
+    assert_int_equal(hr_error_setpos(NULL, HR_EIO, "f", 1, 1, "x"), HR_EIO);
+    hr_error_prefix(NULL, "x");
+    assert_string_equal(hr_error_message(NULL), "unknown error");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_vec),         cmocka_unit_test(test_map_basic),
         cmocka_unit_test(test_map_many),    cmocka_unit_test(test_map_churn),
         cmocka_unit_test(test_map_limit),   cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
