@@ -125,8 +125,7 @@ static int build(const char *name, const row *r, size_t n, hr_series *out, hr_er
         return hr_error_setpos(err, HR_ELIMIT, name, r[n - 1].line, 1,
                                "series would have %llu values (%zu rows, step %lld s): too many "
                                "missing steps",
-                               (unsigned long long)(span / (uint64_t)step + 1), n,
-                               (long long)step);
+                               (unsigned long long)(span / (uint64_t)step + 1), n, (long long)step);
     size_t len = (size_t)(span / (uint64_t)step) + 1;
     hr_series s = {0};
     if ((rc = hr_series_init(&s, hr__basename(name), start, step)) < 0 ||
@@ -164,9 +163,9 @@ int hr_series_parse_csv(const char *buf, size_t len, const char *name, hr_series
                 fmt_time(r.t, a, sizeof a);
                 fmt_time(prev->t, b, sizeof b);
                 if (r.t == prev->t)
-                    rc = hr_error_setpos(err, HR_EPARSE, name, r.line, 1,
-                                         "duplicate timestamp %s (also on line %ld)", a,
-                                         prev->line);
+                    rc =
+                        hr_error_setpos(err, HR_EPARSE, name, r.line, 1,
+                                        "duplicate timestamp %s (also on line %ld)", a, prev->line);
                 else
                     rc = hr_error_setpos(err, HR_EPARSE, name, r.line, 1,
                                          "timestamp %s is earlier than %s on line %ld", a, b,

@@ -86,8 +86,8 @@ static int parse_row(hr__scan *sc, size_t ncols, double *vals, hr_map *ids, hr_s
         n++;
     }
     if (cells != ncols)
-        return hr_error_setpos(err, HR_EPARSE, sc->name, c.line, c.col + (long)c.len +
-                                   (c.quoted ? 2 : 0),
+        return hr_error_setpos(err, HR_EPARSE, sc->name, c.line,
+                               c.col + (long)c.len + (c.quoted ? 2 : 0),
                                "row has %zu cells, the header has %zu", cells, ncols);
     char *name = hr__cell_dup(&id);
     if (!name) return hr_error_set(err, HR_ENOMEM, "%s: out of memory", sc->name);
@@ -104,8 +104,8 @@ static int parse_row(hr__scan *sc, size_t ncols, double *vals, hr_map *ids, hr_s
         char q[64];
         hr__quote(q, sizeof q, name, strlen(name));
         free(name);
-        return hr_error_setpos(err, HR_EPARSE, sc->name, id.line, id.col,
-                               "series %s has no values", q);
+        return hr_error_setpos(err, HR_EPARSE, sc->name, id.line, id.col, "series %s has no values",
+                               q);
     }
     hr_series s = {.name = name, .len = n, .cap = n, .values = malloc(n * sizeof(double))};
     if (s.values) memcpy(s.values, vals, n * sizeof(double));

@@ -94,8 +94,7 @@ int hr_series_resample(const hr_series *in, int64_t new_step, hr_agg agg, hr_ser
                        hr_error *err)
 {
     if (!in || !out) return hr_error_set(err, HR_EINVAL, "resample: no series");
-    if (in->step <= 0)
-        return hr_error_set(err, HR_EINVAL, "resample: series has no time step");
+    if (in->step <= 0) return hr_error_set(err, HR_EINVAL, "resample: series has no time step");
     if (new_step <= 0 || new_step % in->step != 0)
         return hr_error_set(err, HR_EINVAL,
                             "resample: new step %lld s is not a positive multiple of %lld s",
@@ -182,8 +181,8 @@ int hr_series_fill_gaps(hr_series *s, hr_fill policy, size_t period, hr_error *e
     size_t n = s->len, first = 0;
     while (first < n && gap(v[first])) first++;
     if (first == n)
-        return hr_error_set(err, HR_EDATA, "%s%sno value to fill gaps from",
-                            s->name ? s->name : "", s->name ? ": " : "");
+        return hr_error_set(err, HR_EDATA, "%s%sno value to fill gaps from", s->name ? s->name : "",
+                            s->name ? ": " : "");
     switch (policy) {
     case HR_FILL_PREVIOUS:
         for (size_t i = 0; i < first; i++) v[i] = v[first];
@@ -194,7 +193,9 @@ int hr_series_fill_gaps(hr_series *s, hr_fill policy, size_t period, hr_error *e
         for (size_t i = 0; i < n; i++)
             if (gap(v[i])) v[i] = 0;
         break;
-    case HR_FILL_LINEAR: fill_linear(v, n); break;
+    case HR_FILL_LINEAR:
+        fill_linear(v, n);
+        break;
     case HR_FILL_SEASONAL:
         for (size_t i = 0; i < n; i++) {
             if (!gap(v[i])) continue;
@@ -205,7 +206,8 @@ int hr_series_fill_gaps(hr_series *s, hr_fill policy, size_t period, hr_error *e
         }
         fill_linear(v, n);
         break;
-    default: break;
+    default:
+        break;
     }
     return 0;
 }

@@ -7,7 +7,7 @@
 
 #include "banned.h"
 
-#define ARENA_ALIGN alignof(max_align_t)
+#define ARENA_ALIGN         alignof(max_align_t)
 #define ARENA_DEFAULT_BLOCK 8192
 
 struct hr_arena_block {
@@ -41,8 +41,7 @@ void *hr_arena_alloc(hr_arena *a, size_t size)
     if (size == 0) size = 1;
     if (size > SIZE_MAX - (ARENA_ALIGN - 1)) return NULL;
     size = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
-    if (a->limit_bytes &&
-        (a->used_bytes > a->limit_bytes || size > a->limit_bytes - a->used_bytes))
+    if (a->limit_bytes && (a->used_bytes > a->limit_bytes || size > a->limit_bytes - a->used_bytes))
         return NULL;
     hr_arena_block *b = a->head;
     if (!b || b->size - b->used < size) {

@@ -28,6 +28,7 @@ const char *hr_strerror(int code)
     }
 }
 
+HR_PRINTF(4, 0)
 static void vset(hr_error *err, int code, const char *prefix, const char *fmt, va_list ap)
 {
     size_t off = 0;

@@ -96,14 +96,13 @@ int hr_time_parse(const char *s, size_t len, int64_t *out_unix)
 
     size_t i = 0;
     unsigned y, mo, d, hh = 0, mi = 0, ss = 0;
-    if (!digits(s, len, &i, 4, &y) || i >= len || s[i++] != '-' ||
-        !digits(s, len, &i, 2, &mo) || i >= len || s[i++] != '-' || !digits(s, len, &i, 2, &d))
+    if (!digits(s, len, &i, 4, &y) || i >= len || s[i++] != '-' || !digits(s, len, &i, 2, &mo) ||
+        i >= len || s[i++] != '-' || !digits(s, len, &i, 2, &d))
         return HR_EPARSE;
     if (i < len) {
         if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return HR_EPARSE;
         i++;
-        if (!digits(s, len, &i, 2, &hh) || i >= len || s[i++] != ':' ||
-            !digits(s, len, &i, 2, &mi))
+        if (!digits(s, len, &i, 2, &hh) || i >= len || s[i++] != ':' || !digits(s, len, &i, 2, &mi))
             return HR_EPARSE;
         if (i < len && s[i] == ':') {
             i++;

@@ -42,9 +42,9 @@ static void test_double_bad(void **state)
 {
     (void)state;
     double v = 7;
-    const char *bad[] = {"",  " 1", "1 ", "12,5", "abc", "nan", "NaN", "inf", "-inf",
-                         "infinity", "0x10", "1e", "e5", ".", "-", "+", "1-2", "1.2.3",
-                         "1e5e5", "--1"};
+    const char *bad[] = {"",    " 1",   "1 ",       "12,5",  "abc",   "nan", "NaN",
+                         "inf", "-inf", "infinity", "0x10",  "1e",    "e5",  ".",
+                         "-",   "+",    "1-2",      "1.2.3", "1e5e5", "--1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (hr_parse_double(bad[i], strlen(bad[i]), &v) != HR_EPARSE) {
             print_error("accepted \"%s\"\n", bad[i]);
@@ -144,7 +144,7 @@ static void test_math(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_double_ok),  cmocka_unit_test(test_double_bad),
+        cmocka_unit_test(test_double_ok),     cmocka_unit_test(test_double_bad),
         cmocka_unit_test(test_double_locale), cmocka_unit_test(test_int),
         cmocka_unit_test(test_math),
     };

@@ -29,8 +29,8 @@ static const struct bad_case bad_cases[] = {
      "x.csv:1:1: missing header \"timestamp,value\""},
     {NAB, "wrong header", "time,value\n2014-04-10 00:00:00,1\n", HR_EPARSE,
      "x.csv:1:1: expected the header \"timestamp,value\""},
-    {NAB, "ragged row: 3 cells", HDR "2014-04-10 00:00:00,1\n2014-04-10 00:05:00,12,5\n",
-     HR_EPARSE, "x.csv:3:24: expected 2 cells \"timestamp,value\", found 3"},
+    {NAB, "ragged row: 3 cells", HDR "2014-04-10 00:00:00,1\n2014-04-10 00:05:00,12,5\n", HR_EPARSE,
+     "x.csv:3:24: expected 2 cells \"timestamp,value\", found 3"},
     {NAB, "ragged row: 1 cell", HDR "2014-04-10 00:00:00,1\n2014-04-10 00:05:00\n", HR_EPARSE,
      "x.csv:3:20: expected 2 cells \"timestamp,value\", found 1"},
     {NAB, "bad number", HDR "2014-04-10 00:00:00,1\n2014-04-10 00:05:00,12x\n", HR_EPARSE,
@@ -41,8 +41,8 @@ static const struct bad_case bad_cases[] = {
      "x.csv:3:21: value \"NaN\" is not a finite number"},
     {NAB, "inf text", HDR "2014-04-10 00:00:00,-inf\n", HR_EPARSE,
      "x.csv:2:21: value \"-inf\" is not a finite number"},
-    {NAB, "overflowing number", HDR "2014-04-10 00:00:00,1\n2014-04-10 00:05:00,1e999\n",
-     HR_EPARSE, "x.csv:3:21: value \"1e999\" is out of range"},
+    {NAB, "overflowing number", HDR "2014-04-10 00:00:00,1\n2014-04-10 00:05:00,1e999\n", HR_EPARSE,
+     "x.csv:3:21: value \"1e999\" is out of range"},
     {NAB, "bad timestamp", HDR "2014-04-31 00:00:00,1\n", HR_EPARSE,
      "x.csv:2:1: timestamp \"2014-04-31 00:00:00\" is not a valid time"},
     {NAB, "non-monotonic timestamp",
@@ -57,8 +57,8 @@ static const struct bad_case bad_cases[] = {
      HR_EPARSE,
      "x.csv:5:1: timestamp 2014-04-10 00:12:00 is off the 300 s grid that starts at "
      "2014-04-10 00:00:00"},
-    {NAB, "unterminated quote", HDR "2014-04-10 00:00:00,1\n\"2014-04-10 00:05:00,2\n",
-     HR_EPARSE, "x.csv:3:1: unterminated quote"},
+    {NAB, "unterminated quote", HDR "2014-04-10 00:00:00,1\n\"2014-04-10 00:05:00,2\n", HR_EPARSE,
+     "x.csv:3:1: unterminated quote"},
     {NAB, "blank line", HDR "2014-04-10 00:00:00,1\n\n2014-04-10 00:05:00,2\n", HR_EPARSE,
      "x.csv:3:1: blank line"},
     {NAB, "one row", HDR "2014-04-10 00:00:00,1\n", HR_EPARSE,
@@ -130,18 +130,24 @@ static int run_reader(int reader, const char *in, hr_error *err)
     if (reader == NAB) {
         hr_series s = {.len = 123};
         rc = hr_series_parse_csv(in, len, "x.csv", &s, err);
-        if (rc == 0) hr_series_release(&s);
-        else assert_int_equal(s.len, 123); /* out untouched on failure */
+        if (rc == 0)
+            hr_series_release(&s);
+        else
+            assert_int_equal(s.len, 123); /* out untouched on failure */
     } else if (reader == LINES) {
         hr_series s = {.len = 123};
         rc = hr_series_parse_lines(in, len, "p", 0, 300, &s, err);
-        if (rc == 0) hr_series_release(&s);
-        else assert_int_equal(s.len, 123);
+        if (rc == 0)
+            hr_series_release(&s);
+        else
+            assert_int_equal(s.len, 123);
     } else {
         hr_series_set set = {.len = 123};
         rc = hr_m4_parse(in, len, "m.csv", &set, err);
-        if (rc == 0) hr_series_set_release(&set);
-        else assert_int_equal(set.len, 123);
+        if (rc == 0)
+            hr_series_set_release(&set);
+        else
+            assert_int_equal(set.len, 123);
     }
     return rc;
 }
@@ -156,8 +162,8 @@ static void test_bad_inputs(void **state)
         hr_error err = {0};
         int rc = run_reader(c->reader, c->input, &err);
         if (rc != c->code || strcmp(err.msg, c->msg) != 0) {
-            print_error("%s, %s: got %d \"%s\"\n%*sexpected %d \"%s\"\n", names[c->reader],
-                        c->what, rc, err.msg, 4, "", c->code, c->msg);
+            print_error("%s, %s: got %d \"%s\"\n%*sexpected %d \"%s\"\n", names[c->reader], c->what,
+                        rc, err.msg, 4, "", c->code, c->msg);
             failures++;
         }
     }
@@ -219,8 +225,8 @@ static void test_nab_files(void **state)
 
     /* 4032 rows with two 10-minute steps: 4034 values, 2 NaN gaps. */
     assert_int_equal(
-        hr_series_read_csv(
-            test_data("nab/data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv"), &s, &err),
+        hr_series_read_csv(test_data("nab/data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv"),
+                           &s, &err),
         0);
     assert_int_equal(s.len, 4034);
     assert_true(s.start == 1397088240 && s.step == 300);
@@ -236,8 +242,7 @@ static void test_nab_files(void **state)
 
     assert_int_equal(
         hr_series_read_csv(
-            test_data("nab/data/artificialWithAnomaly/art_increase_spike_density.csv"), &s,
-            &err),
+            test_data("nab/data/artificialWithAnomaly/art_increase_spike_density.csv"), &s, &err),
         0);
     assert_int_equal(s.len, 4032);
     assert_true(s.start == 1396310400 && s.step == 300);
@@ -280,8 +285,7 @@ static void test_lines(void **state)
         {"planetlab/kc-sce-plab2_umkc_edu_ rnp_dcc_ufjf", 37, 28, 38, 39, 9953},
     };
     for (size_t f = 0; f < 3; f++) {
-        assert_int_equal(hr_series_read_lines(test_data(files[f].file), 1299110400, 300, &s,
-                                              &err),
+        assert_int_equal(hr_series_read_lines(test_data(files[f].file), 1299110400, 300, &s, &err),
                          0);
         assert_int_equal(s.len, 288);
         assert_true(s.step == 300 && s.start == 1299110400);
@@ -375,8 +379,8 @@ static void test_bad_files(void **state)
     hr_series_set set;
     char want[4200];
     const char *p = test_data("bad/nab-dst-duplicates.csv");
-    snprintf(want, sizeof want, "%s:13:1: duplicate timestamp 2014-03-09 03:00:00 (also on line 12)",
-             p);
+    snprintf(want, sizeof want,
+             "%s:13:1: duplicate timestamp 2014-03-09 03:00:00 (also on line 12)", p);
     assert_int_equal(hr_series_read_csv(p, &s, &err), HR_EPARSE);
     assert_string_equal(err.msg, want);
     p = test_data("bad/m4-truncated.csv");

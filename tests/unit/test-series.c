@@ -61,8 +61,7 @@ static void test_lifecycle(void **state)
     hr_series keep = {.len = 77};
     assert_int_equal(hr_series_init(&keep, "x", 0, -1), HR_EINVAL);
     assert_int_equal(hr_series_from_array(&keep, "x", 0, 1, NULL, 2), HR_EINVAL);
-    assert_int_equal(hr_series_from_array(&keep, "x", 0, 1, v, HR_SERIES_MAX_LEN + 1),
-                     HR_ELIMIT);
+    assert_int_equal(hr_series_from_array(&keep, "x", 0, 1, v, HR_SERIES_MAX_LEN + 1), HR_ELIMIT);
     assert_int_equal(keep.len, 77); /* untouched on failure */
 }
 
@@ -181,8 +180,7 @@ static void test_resample(void **state)
     hr_series_release(&s);
 }
 
-static void fill_case(const double *in, size_t n, hr_fill policy, size_t period,
-                      const double *want)
+static void fill_case(const double *in, size_t n, hr_fill policy, size_t period, const double *want)
 {
     hr_series s;
     hr_error err = {0};
@@ -219,8 +217,7 @@ static void test_fill(void **state)
     fill_case(iv, 4, HR_FILL_LINEAR, 0, iw);
     /* No gaps: unchanged by every policy. */
     const double full[] = {3, 1, 4};
-    for (int p = HR_FILL_NONE; p <= HR_FILL_SEASONAL; p++)
-        fill_case(full, 3, (hr_fill)p, 1, full);
+    for (int p = HR_FILL_NONE; p <= HR_FILL_SEASONAL; p++) fill_case(full, 3, (hr_fill)p, 1, full);
 
     hr_series s;
     hr_error err = {0};

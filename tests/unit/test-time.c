@@ -45,7 +45,7 @@ static void test_iso(void **state)
 static void test_leap(void **state)
 {
     (void)state;
-    assert_true(parse("2000-02-29") == 951782400);      /* divisible by 400 */
+    assert_true(parse("2000-02-29") == 951782400);        /* divisible by 400 */
     assert_true(parse("2024-02-29T23:59") == 1709251140); /* divisible by 4 */
     assert_true(parse("1600-02-29 12:00:00") == -11670955200LL);
     assert_true(parse("2016-12-31 23:59:59") == 1483228799);
@@ -96,9 +96,15 @@ static void test_bad(void **state)
             fail();
         }
     }
-    const char *range_err[] = {"2014-13-01", "2014-00-10", "2014-04-00", "2014-04-31",
-                               "2014-04-10 24:00:00", "2014-04-10 23:60", "2014-04-10 23:59:60",
-                               "2014-04-10T07:15:00+24:00", "2014-04-10T07:15:00+05:60"};
+    const char *range_err[] = {"2014-13-01",
+                               "2014-00-10",
+                               "2014-04-00",
+                               "2014-04-31",
+                               "2014-04-10 24:00:00",
+                               "2014-04-10 23:60",
+                               "2014-04-10 23:59:60",
+                               "2014-04-10T07:15:00+24:00",
+                               "2014-04-10T07:15:00+05:60"};
     for (size_t i = 0; i < sizeof range_err / sizeof range_err[0]; i++) {
         int64_t t;
         int rc = hr_time_parse(range_err[i], strlen(range_err[i]), &t);
@@ -160,9 +166,8 @@ static void test_clock(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso),    cmocka_unit_test(test_leap),
-        cmocka_unit_test(test_unix),   cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_format), cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_iso), cmocka_unit_test(test_leap),   cmocka_unit_test(test_unix),
+        cmocka_unit_test(test_bad), cmocka_unit_test(test_format), cmocka_unit_test(test_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,7 +60,7 @@ static void test_arena_limit(void **state)
     assert_int_equal(a.block_size, 8192); /* default */
     assert_null(hr_arena_alloc(&a, SIZE_MAX));
     assert_null(hr_arena_alloc(&a, SIZE_MAX - 8));
-    assert_null(hr_arena_calloc(&a, SIZE_MAX / 2, 3));   /* n * size overflows */
+    assert_null(hr_arena_calloc(&a, SIZE_MAX / 2, 3)); /* n * size overflows */
     assert_null(hr_arena_calloc(&a, (size_t)1 << 33, (size_t)1 << 32));
     assert_int_equal(a.used_bytes, 0);
     hr_arena_release(&a);
