@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "banned.h"
+
 const char *hr_strerror(int code)
 {
     switch (code) {
@@ -26,6 +28,7 @@ const char *hr_strerror(int code)
     }
 }
 
+HR_PRINTF(4, 0)
 static void vset(hr_error *err, int code, const char *prefix, const char *fmt, va_list ap)
 {
     size_t off = 0;
@@ -77,7 +80,14 @@ void hr_error_prefix(hr_error *err, const char *fmt, ...)
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
     old[sizeof old - 1] = '\0';
-    snprintf(err->msg, sizeof err->msg, "%s: %s", head, old[0] ? old : hr_strerror(err->code));
+    /* Concatenate by hand: "%s: %s" of two full buffers trips -Wformat-truncation. */
+    const char *tail = old[0] ? old : hr_strerror(err->code);
+    int n = snprintf(err->msg, sizeof err->msg, "%s: ", head);
+    size_t off = n < 0 ? 0 : (size_t)n < sizeof err->msg ? (size_t)n : sizeof err->msg - 1;
+    size_t tl = strlen(tail);
+    if (tl > sizeof err->msg - 1 - off) tl = sizeof err->msg - 1 - off;
+    memcpy(err->msg + off, tail, tl);
+    err->msg[off + tl] = '\0';
 }
 
 const char *hr_error_message(const hr_error *err)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
+
 /* Wichura, "Algorithm AS 241: The Percentage Points of the Normal
  * Distribution", Applied Statistics 37(3), 1988 (PPND16, about 1e-16). */
 double hr_norm_ppf(double p)
@@ -60,7 +62,7 @@ double hr_norm_cdf(double x)
 
 double hr_quantile_sorted(const double *sorted, size_t n, double p)
 {
-    if (n == 0) return NAN;
+    if (n == 0 || isnan(p)) return NAN;
     if (n == 1 || p <= 0) return sorted[0];
     if (p >= 1) return sorted[n - 1];
     double h = (double)(n - 1) * p;
@@ -78,7 +80,7 @@ static int cmp_double(const void *a, const void *b)
 
 double hr_median(const double *x, size_t n)
 {
-    if (n == 0) return NAN;
+    if (n == 0 || n > SIZE_MAX / sizeof(double)) return NAN;
     double *c = malloc(n * sizeof(double));
     if (!c) return NAN;
     memcpy(c, x, n * sizeof(double));

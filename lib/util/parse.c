@@ -1,11 +1,18 @@
-/* Checked, locale-independent number parsing. strtod/strtoll are used only
- * on a NUL-terminated copy of an exact span, with errno and end checks. */
+/* Checked, locale-independent number parsing. strtod_l/strtoll are used only
+ * on a NUL-terminated copy of an exact span, with errno and end checks.
+ * strtod follows LC_NUMERIC (a program that calls setlocale() with a locale
+ * whose decimal point is ',' would read "12.5" as garbage), so doubles are
+ * converted with strtod_l in the "C" locale. */
 #include <headroom/util.h>
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "banned.h"
 
 #define NUM_MAX 128 /* longer spans are not numbers we accept */
 
@@ -23,6 +30,14 @@ static int copy_span(const char *s, size_t len, char *buf)
     return 0;
 }
 
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
 int hr_parse_double(const char *s, size_t len, double *out)
 {
     char buf[NUM_MAX], *end;
@@ -32,8 +47,10 @@ int hr_parse_double(const char *s, size_t len, double *out)
     for (size_t i = 0; i < len && buf[i] != 'e' && buf[i] != 'E'; i++)
         if (buf[i] >= '0' && buf[i] <= '9') digit = true;
     if (!digit) return HR_EPARSE;
+    pthread_once(&c_locale_once, c_locale_init);
+    if (!c_locale) return HR_ENOMEM;
     errno = 0;
-    double v = strtod(buf, &end);
+    double v = strtod_l(buf, &end, c_locale);
     if (end != buf + len) return HR_EPARSE;
     if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL)) return HR_ERANGE;
     if (!isfinite(v)) return HR_ERANGE;
