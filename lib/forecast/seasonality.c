@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TCRIT 1.645        /* one-sided 95 % normal quantile used by M4 (a 90 % limit) */
-#define MAX_CANDIDATES 64  /* hr_detect_periods: candidate list limit */
-#define MAX_FFT (1u << 26) /* hr_detect_periods: largest transform (points) */
+#define TCRIT          1.645      /* one-sided 95 % normal quantile used by M4 (a 90 % limit) */
+#define MAX_CANDIDATES 64         /* hr_detect_periods: candidate list limit */
+#define MAX_FFT        (1u << 26) /* hr_detect_periods: largest transform (points) */
 
 int hr_acf(const double *y, size_t n, size_t max_lag, double *acf)
 {

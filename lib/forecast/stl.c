@@ -95,8 +95,7 @@ static bool est(const double *y, size_t n, size_t len, int ideg, double xs, doub
         a = 0;
         for (size_t j = nleft; j <= nright; j++) a += w[j - 1] * (double)j;
         double b = xs - a, c = 0;
-        for (size_t j = nleft; j <= nright; j++)
-            c += w[j - 1] * ((double)j - a) * ((double)j - a);
+        for (size_t j = nleft; j <= nright; j++) c += w[j - 1] * ((double)j - a) * ((double)j - a);
         if (sqrt(c) > 0.001 * range) {
             b /= c;
             for (size_t j = nleft; j <= nright; j++) w[j - 1] *= b * ((double)j - a) + 1.0;
