@@ -50,5 +50,6 @@ double hr__rng_normal(hr__rng *r);  /* N(0,1) */
 extern const struct hr_model_ops hr__naive_ops;
 extern const struct hr_model_ops hr__snaive_ops;
 extern const struct hr_model_ops hr__naive2_ops;
+extern const struct hr_model_ops hr__theta_ops;
 
 #endif
