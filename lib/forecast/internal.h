@@ -51,5 +51,6 @@ extern const struct hr_model_ops hr__naive_ops;
 extern const struct hr_model_ops hr__snaive_ops;
 extern const struct hr_model_ops hr__naive2_ops;
 extern const struct hr_model_ops hr__theta_ops;
+extern const struct hr_model_ops hr__mstl_ops;
 
 #endif

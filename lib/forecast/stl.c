@@ -295,3 +295,34 @@ int hr__stl(const double *y, size_t n, const hr__stl_params *p, double *seasonal
     free(work);
     return 0;
 }
+
+int hr__mstl(const double *y, size_t n, const size_t *periods, size_t nper, size_t iterate,
+             double *seasonal, double *deseas)
+{
+    if (!y || (nper && (!periods || !seasonal)) || !deseas || iterate < 1) return HR_EINVAL;
+    for (size_t k = 0; k < nper; k++)
+        if (periods[k] < 2 || n / 2 <= periods[k] || (k && periods[k] <= periods[k - 1]))
+            return HR_EDATA;
+    memcpy(deseas, y, n * sizeof(double));
+    if (nper == 0) return 0;
+    if (n > SIZE_MAX / sizeof(double) / 2) return HR_ERANGE;
+    double *trend = malloc(2 * n * sizeof(double));
+    if (!trend) return HR_ENOMEM;
+    double *tmp = trend + n;
+    for (size_t i = 0; i < nper * n; i++) seasonal[i] = 0;
+    int rc = 0;
+    for (size_t it = 0; it < iterate && rc == 0; it++) {
+        for (size_t k = 0; k < nper && rc == 0; k++) {
+            double *s = seasonal + k * n;
+            for (size_t t = 0; t < n; t++) deseas[t] += s[t];
+            hr__stl_params p;
+            hr__stl_defaults_r(&p, periods[k], 7 + 4 * (k + 1));
+            rc = hr__stl(deseas, n, &p, tmp, trend);
+            if (rc < 0) break;
+            memcpy(s, tmp, n * sizeof(double));
+            for (size_t t = 0; t < n; t++) deseas[t] -= s[t];
+        }
+    }
+    free(trend);
+    return rc;
+}

@@ -39,6 +39,16 @@ void hr__stl_defaults_r(hr__stl_params *p, size_t period, size_t swindow);
  * parameters, HR_ENOMEM. Outputs are written only on success. */
 int hr__stl(const double *y, size_t n, const hr__stl_params *p, double *seasonal, double *trend);
 
+/* MSTL (Bandara, Hyndman & Bergmeir 2021; R forecast::mstl): `iterate`
+ * rounds (R: 2) of STL for each period in turn, ascending, each on the
+ * series less the other seasonal components, with R's stl defaults and
+ * s.window = 7 + 4 k for the k-th period (k from 1). periods[] must be
+ * ascending with n > 2 * periods[i] (the caller drops the rest). Writes
+ * seasonal[i * n + t] for period i and deseas[t] = y - sum of seasonals
+ * (trend + remainder). HR_EINVAL, HR_EDATA, HR_ENOMEM (outputs then undefined). */
+int hr__mstl(const double *y, size_t n, const size_t *periods, size_t nper, size_t iterate,
+             double *seasonal, double *deseas);
+
 /* ---- M4 classical deseasonalisation ---------------------------------------------- */
 
 typedef struct hr__deseason {
