@@ -163,7 +163,12 @@ static int mstl_info(const struct hr_model *m, hr_fit_info *fi)
         if (w < 0) break;
         off += (size_t)w;
     }
-    snprintf(fi->desc, sizeof fi->desc, "MSTL(%s; %.40s)", periods, a.desc);
+    char buf[sizeof periods + sizeof a.desc + 16];
+    snprintf(buf, sizeof buf, "MSTL(%s; %s)", periods, a.desc);
+    size_t len = strlen(buf); /* cut to fit, the inner description last */
+    if (len >= sizeof fi->desc) len = sizeof fi->desc - 1;
+    memcpy(fi->desc, buf, len);
+    fi->desc[len] = '\0';
     return 0;
 }
 
