@@ -59,7 +59,8 @@ static int mstl_init(struct hr_model *m, hr_error *err)
     mstl_state *st = calloc(1, sizeof *st);
     if (!st) return hr_error_set(err, HR_ENOMEM, "out of memory");
     memcpy(st->sub, spec, len);
-    hr_model_opts o = {.seed = m->opts.seed, .sim_paths = m->opts.sim_paths};
+    hr_model_opts o = {
+        .seed = m->opts.seed, .sim_paths = m->opts.sim_paths, .horizon = m->opts.horizon};
     if (colon) snprintf(o.spec, sizeof o.spec, "%s", colon + 1);
     int rc = hr_model_new(st->sub, &o, &st->adj, err);
     if (rc == 0 && !hr_model_has_intervals(st->adj))
