@@ -12,6 +12,9 @@
 static const struct hr_model_ops *const registry[] = {
     &hr__naive_ops,
     &hr__snaive_ops,
+    &hr__naive2_ops,
+    &hr__theta_ops,
+    &hr__mstl_ops,
 };
 #define NREG (sizeof registry / sizeof registry[0])
 
