@@ -49,6 +49,8 @@ double hr__rng_normal(hr__rng *r);  /* N(0,1) */
 /* The registry (model.c). */
 extern const struct hr_model_ops hr__naive_ops;
 extern const struct hr_model_ops hr__snaive_ops;
+extern const struct hr_model_ops hr__combo_ops;
+extern const struct hr_model_ops hr__auto_ops;
 extern const struct hr_model_ops hr__naive2_ops;
 extern const struct hr_model_ops hr__theta_ops;
 extern const struct hr_model_ops hr__mstl_ops;

@@ -15,6 +15,8 @@ static const struct hr_model_ops *const registry[] = {
     &hr__naive2_ops,
     &hr__theta_ops,
     &hr__mstl_ops,
+    &hr__combo_ops,
+    &hr__auto_ops,
 };
 #define NREG (sizeof registry / sizeof registry[0])
 
