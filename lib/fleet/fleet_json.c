@@ -203,8 +203,8 @@ static int fail(jctx *c, int code, const char *fmt, ...)
     return hr_error_setpos(c->err, code, c->name, 0, 0, "%s", what);
 }
 
-/* Runs `call` (which fills a local hr_error) and re-reports its failure at
- * the current path. */
+/* Re-reports a failure `rc` described in `e` (a local hr_error) at the
+ * current path; passes rc >= 0 through. */
 static int relay(jctx *c, int rc, const hr_error *e)
 {
     return rc < 0 ? fail(c, rc, "%s", hr_error_message(e)) : rc;
@@ -295,8 +295,12 @@ static int get_i32(jctx *c, json_t *obj, const char *key, int32_t *out)
     int64_t v = *out;
     int rc = get_i64(c, obj, key, &v);
     if (rc < 0) return rc;
-    if (v < INT32_MIN || v > INT32_MAX)
-        return type_err(c, key, "a 32-bit integer", json_object_get(obj, key));
+    if (v < INT32_MIN || v > INT32_MAX) {
+        size_t old = push(c, ".%s", key);
+        int rc2 = fail(c, HR_EPARSE, "%" PRId64 " is out of the 32-bit range", v);
+        pop(c, old);
+        return rc2;
+    }
     *out = (int32_t)v;
     return 0;
 }
@@ -588,7 +592,7 @@ static int get_labels(jctx *c, json_t *obj, const char *key, int32_t *ids, size_
     size_t old = push(c, ".%s", key);
     if (json_array_size(arr) > HR_FLEET_MAX_LABELS)
         rc = fail(c, HR_ELIMIT, "more than %d labels", HR_FLEET_MAX_LABELS);
-    for (size_t k = 0; k < json_array_size(arr) && rc == 0; k++) {
+    for (size_t k = 0; k < json_array_size(arr) && rc >= 0; k++) {
         size_t o2 = push(c, "[%zu]", k);
         const char *s = NULL;
         hr_error e = {0};

@@ -176,12 +176,12 @@ static void test_sample_loads(void **state)
 
 /* ---- round trip -------------------------------------------------------------------- */
 
-#define SAME(expr)                                                                             \
-    do {                                                                                       \
-        if (!(expr)) {                                                                         \
-            print_error("fleets differ: %s\n", #expr);                                         \
-            return false;                                                                      \
-        }                                                                                      \
+#define SAME(expr)                                                                                 \
+    do {                                                                                           \
+        if (!(expr)) {                                                                             \
+            print_error("fleets differ: %s\n", #expr);                                             \
+            return false;                                                                          \
+        }                                                                                          \
     } while (0)
 
 static bool same_str(const char *a, const char *b)
@@ -325,6 +325,7 @@ static void test_round_trip(void **state)
     (void)state;
     round_trip("../../examples/fleet-small.json");
     round_trip("fleet/roadef-example.json");
+    round_trip("fleet/roadef-a1_1.json");
 }
 
 /* The comparison must see differences, or the round trip proves nothing. */
@@ -354,42 +355,46 @@ static void test_compare_detects(void **state)
 static int64_t roadef_cost(const hr_fleet *f, const int32_t *to, bool *feasible)
 {
     size_t nr = f->nresources, nh = f->nhosts;
-    int64_t u[16][4] = {{0}}, tu[16][4] = {{0}}, cost = 0, pmc = 0, mmc = 0, smc = 0;
-    int64_t moved_per_service[8] = {0};
-    assert_true(nh <= 16 && nr <= 4 && f->nservices <= 8);
+    int64_t *u = calloc(nh * nr, sizeof *u), *tu = calloc(nh * nr, sizeof *tu);
+    int64_t *moved = calloc(f->nservices + 1, sizeof *moved);
+    assert_true(u && tu && moved);
+    int64_t cost = 0, pmc = 0, mmc = 0, smc = 0;
     for (size_t p = 0; p < f->nworkloads; p++) {
         const hr_workload *w = &f->workloads[p];
         for (size_t r = 0; r < nr; r++) {
-            u[to[p]][r] += w->demand[r];
-            tu[to[p]][r] += w->demand[r];
-            if (to[p] != w->host) tu[w->host][r] += w->demand[r];
+            u[to[p] * nr + r] += w->demand[r];
+            tu[to[p] * nr + r] += w->demand[r];
+            if (to[p] != w->host) tu[w->host * nr + r] += w->demand[r];
         }
         if (to[p] != w->host) {
             pmc += w->move_cost;
             mmc += hr_fleet_host_move_cost(f, w->host, to[p]);
-            moved_per_service[w->service]++;
+            moved[w->service]++;
         }
     }
     *feasible = true;
     for (size_t m = 0; m < nh; m++)
         for (size_t r = 0; r < nr; r++) {
             const hr_host *h = &f->hosts[m];
-            if (u[m][r] > h->capacity[r]) *feasible = false;
-            if (f->resources[r].transient && tu[m][r] > h->capacity[r]) *feasible = false;
-            int64_t over = u[m][r] - h->safety[r];
+            if (u[m * nr + r] > h->capacity[r]) *feasible = false;
+            if (f->resources[r].transient && tu[m * nr + r] > h->capacity[r]) *feasible = false;
+            int64_t over = u[m * nr + r] - h->safety[r];
             cost += f->resources[r].load_cost_weight * (over > 0 ? over : 0);
         }
     for (size_t b = 0; b < f->nbalances; b++) {
         const hr_balance *bo = &f->balances[b];
         for (size_t m = 0; m < nh; m++) {
-            int64_t a1 = f->hosts[m].capacity[bo->resource1] - u[m][bo->resource1];
-            int64_t a2 = f->hosts[m].capacity[bo->resource2] - u[m][bo->resource2];
+            int64_t a1 = f->hosts[m].capacity[bo->resource1] - u[m * nr + bo->resource1];
+            int64_t a2 = f->hosts[m].capacity[bo->resource2] - u[m * nr + bo->resource2];
             int64_t v = bo->target * a1 - a2;
             cost += bo->weight * (v > 0 ? v : 0);
         }
     }
     for (size_t s = 0; s < f->nservices; s++)
-        if (moved_per_service[s] > smc) smc = moved_per_service[s];
+        if (moved[s] > smc) smc = moved[s];
+    free(u);
+    free(tu);
+    free(moved);
     return cost + f->move_weights.workload * pmc + f->move_weights.service * smc +
            f->move_weights.host * mmc;
 }
@@ -423,6 +428,19 @@ static void test_roadef_example(void **state)
     assert_int_equal(f->hosts[2].neighbourhood, f->hosts[3].neighbourhood);
     assert_int_equal(f->services[1].deps[0], 0);
     hr_fleet_free(f);
+
+    /* Instance a1_1 of set A (100 processes, 4 machines, 79 services): its
+     * initial assignment costs 49,528,750 (official checker). */
+    f = load("fleet/roadef-a1_1.json");
+    assert_int_equal(f->nworkloads, 100);
+    assert_int_equal(f->nservices, 79);
+    int32_t *initial_a1 = malloc(f->nworkloads * sizeof *initial_a1);
+    assert_non_null(initial_a1);
+    for (size_t p = 0; p < f->nworkloads; p++) initial_a1[p] = f->workloads[p].host;
+    assert_int_equal(roadef_cost(f, initial_a1, &ok), 49528750);
+    assert_true(ok);
+    free(initial_a1);
+    hr_fleet_free(f);
 }
 
 /* ---- API ------------------------------------------------------------------------------ */
@@ -437,7 +455,10 @@ static hr_fleet *small_fleet(void)
     assert_int_equal(hr_fleet_add_resource(f, &cpu, &err), 0);
     assert_int_equal(hr_fleet_add_resource(f, &mem, &err), 1);
     int64_t cap[] = {4000, 8 * GiB};
-    hr_host h = {.name = "h0", .site = HR_NONE, .capacity = cap, .location = HR_NONE,
+    hr_host h = {.name = "h0",
+                 .site = HR_NONE,
+                 .capacity = cap,
+                 .location = HR_NONE,
                  .neighbourhood = HR_NONE};
     assert_int_equal(hr_fleet_add_host(f, &h, &err), 0);
     h.name = "h1";
@@ -452,7 +473,10 @@ static void test_api_errors(void **state)
     hr_error err = {0};
     /* Duplicate names are HR_EEXIST and named. */
     int64_t cap[] = {1000, GiB};
-    hr_host h = {.name = "h1", .site = HR_NONE, .capacity = cap, .location = HR_NONE,
+    hr_host h = {.name = "h1",
+                 .site = HR_NONE,
+                 .capacity = cap,
+                 .location = HR_NONE,
                  .neighbourhood = HR_NONE};
     assert_int_equal(hr_fleet_add_host(f, &h, &err), HR_EEXIST);
     assert_non_null(strstr(err.msg, "duplicate host name \"h1\""));
@@ -469,8 +493,12 @@ static void test_api_errors(void **state)
     h.site = 0;
     assert_int_equal(hr_fleet_add_host(f, &h, &err), HR_EINVAL);
     assert_non_null(strstr(err.msg, "site"));
-    hr_workload w = {.name = "w", .tenant = HR_NONE, .service = 3, .sla = HR_NONE,
-                     .host = HR_NONE, .anti_affinity = HR_NONE};
+    hr_workload w = {.name = "w",
+                     .tenant = HR_NONE,
+                     .service = 3,
+                     .sla = HR_NONE,
+                     .host = HR_NONE,
+                     .anti_affinity = HR_NONE};
     assert_int_equal(hr_fleet_add_workload(f, &w, &err), HR_EINVAL);
     w.service = HR_NONE;
     w.host = 1;
@@ -523,9 +551,8 @@ static void test_validate(void **state)
     assert_int_equal(hr_fleet_validate(f, &err), 0);
     f->hosts[1].safety[1] = 9 * GiB;
     assert_int_equal(hr_fleet_validate(f, &err), HR_EINVAL);
-    assert_string_equal(err.msg,
-                        "hosts[1].safety.memory: 9663676416 exceeds capacity 8589934592 "
-                        "(host \"h1\")");
+    assert_string_equal(err.msg, "hosts[1].safety.memory: 9663676416 exceeds capacity 8589934592 "
+                                 "(host \"h1\")");
     f->hosts[1].safety[1] = 8 * GiB;
     f->hosts[0].capacity[0] = HR_FLEET_MAX_AMOUNT + 1;
     assert_int_equal(hr_fleet_validate(f, &err), HR_EINVAL);
@@ -540,8 +567,12 @@ static void test_validate(void **state)
     assert_non_null(strstr(err.msg, "hosts[0].power: need 0 <= idle_w <= max_w"));
     f->hosts[0].power.kind = HR_POWER_NONE;
     /* A workload moved onto a host that does not exist. */
-    hr_workload w = {.name = "w", .tenant = HR_NONE, .service = HR_NONE, .sla = HR_NONE,
-                     .host = 0, .anti_affinity = HR_NONE};
+    hr_workload w = {.name = "w",
+                     .tenant = HR_NONE,
+                     .service = HR_NONE,
+                     .sla = HR_NONE,
+                     .host = 0,
+                     .anti_affinity = HR_NONE};
     assert_int_equal(hr_fleet_add_workload(f, &w, &err), 0);
     f->workloads[0].host = 5;
     assert_int_equal(hr_fleet_validate(f, &err), HR_EINVAL);
@@ -600,8 +631,8 @@ static void test_matrices(void **state)
     assert_int_equal(hr_fleet_set_host_move_cost(f, 0, 1, 7, &err), 0);
     assert_int_equal(hr_fleet_set_host_move_cost(f, 0, 0, 7, &err), HR_EINVAL);
     int64_t cap[] = {1, 1};
-    hr_host h = {.name = "h2", .site = 2, .capacity = cap, .location = HR_NONE,
-                 .neighbourhood = HR_NONE};
+    hr_host h = {
+        .name = "h2", .site = 2, .capacity = cap, .location = HR_NONE, .neighbourhood = HR_NONE};
     assert_int_equal(hr_fleet_add_host(f, &h, &err), 2);
     assert_int_equal(hr_fleet_host_move_cost(f, 0, 1), 7);
     assert_int_equal(hr_fleet_host_move_cost(f, 2, 0), 0);
@@ -635,8 +666,11 @@ static void test_limits(void **state)
     assert_int_equal(hr_fleet_add_tenant(f, &t, &err), 0);
     int32_t labels[HR_FLEET_MAX_LABELS + 1] = {0};
     assert_int_equal(hr_fleet_intern(f, HR_KIND_LABEL, "gpu", &err), 0);
-    hr_host h = {.name = "h", .site = HR_NONE, .labels = labels,
-                 .nlabels = HR_FLEET_MAX_LABELS + 1, .location = HR_NONE,
+    hr_host h = {.name = "h",
+                 .site = HR_NONE,
+                 .labels = labels,
+                 .nlabels = HR_FLEET_MAX_LABELS + 1,
+                 .location = HR_NONE,
                  .neighbourhood = HR_NONE};
     assert_int_equal(hr_fleet_add_host(f, &h, &err), HR_ELIMIT);
     for (int i = 0; i < HR_FLEET_MAX_BALANCES; i++) {
@@ -706,7 +740,7 @@ static int code_of(const char *s)
     static const struct {
         const char *name;
         int code;
-    } codes[] = {{"EPARSE", HR_EPARSE}, {"EINVAL", HR_EINVAL}, {"EEXIST", HR_EEXIST},
+    } codes[] = {{"EPARSE", HR_EPARSE}, {"EINVAL", HR_EINVAL},   {"EEXIST", HR_EEXIST},
                  {"ELIMIT", HR_ELIMIT}, {"ENOTSUP", HR_ENOTSUP}, {"EIO", HR_EIO}};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (strcmp(s, codes[i].name) == 0) return codes[i].code;
@@ -753,11 +787,11 @@ static void test_bad_cases(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sample_values), cmocka_unit_test(test_sample_loads),
-        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_compare_detects),
+        cmocka_unit_test(test_sample_values),  cmocka_unit_test(test_sample_loads),
+        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_compare_detects),
         cmocka_unit_test(test_roadef_example), cmocka_unit_test(test_api_errors),
-        cmocka_unit_test(test_validate),      cmocka_unit_test(test_matrices),
-        cmocka_unit_test(test_limits),        cmocka_unit_test(test_parse_amount),
+        cmocka_unit_test(test_validate),       cmocka_unit_test(test_matrices),
+        cmocka_unit_test(test_limits),         cmocka_unit_test(test_parse_amount),
         cmocka_unit_test(test_bad_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
