@@ -22,9 +22,10 @@
  * resource in resource order. Resources are therefore added first: adding a
  * resource once a host or workload exists is HR_ESTATE.
  *
- * Ownership. The fleet owns every object, string and vector; pointers
- * returned or stored in the public structs stay valid until the next
- * hr_fleet_add_* of the same kind (arrays grow) or hr_fleet_free. Callers may
+ * Ownership. The fleet owns every object, string and vector. Pointers to
+ * objects (&f->hosts[i]) stay valid until the next hr_fleet_add_* of the
+ * same kind (the array may move); names, vectors and label arrays they
+ * point to live until hr_fleet_free. Callers may
  * change plain value fields in place (a workload's host and demand values, a
  * host's state, ...), then call hr_fleet_validate; names, vectors' lengths,
  * label arrays and a workload's service must not be changed in place.

@@ -953,8 +953,9 @@ static int shortest_digits(double v)
 {
     char buf[40];
     for (int p = 1; p < 17; p++) {
+        double back;
         snprintf(buf, sizeof buf, "%.*g", p, v);
-        if (strtod(buf, NULL) == v) return p;
+        if (hr_parse_double_z(buf, &back) == 0 && back == v) return p;
     }
     return 17;
 }
