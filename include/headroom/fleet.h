@@ -357,7 +357,8 @@ HR_EXPORT double hr_power_watts(const hr_power_model *pm, double u);
  *     fleet.json: hosts[3].capacity.memory: expected an integer number of bytes
  * and syntax errors the line and column: "fleet.json:7:12: ...". Codes:
  * HR_EPARSE (syntax, types, units, missing fields, unknown references),
- * HR_EEXIST (duplicate name), HR_EINVAL (validation), HR_ELIMIT, HR_EIO,
+ * HR_EEXIST (duplicate name), HR_EINVAL (validation), HR_ENOTSUP (another
+ * format version), HR_ELIMIT, HR_EIO,
  * HR_ENOMEM. On success *out is a new fleet to free with hr_fleet_free. */
 HR_EXPORT int hr_fleet_load_json(const char *path, hr_fleet **out, hr_error *err);
 /* The same from memory; `name` labels messages (may be NULL). */
