@@ -58,6 +58,9 @@ typedef struct hr_model_opts {
     /* Model-specific specification, e.g. ETS "ZZZ" (auto), "AAdA", "MNM";
      * theta "std" or "opt"; combo "ets,theta,snaive". Empty = model default. */
     char spec[HR_MODEL_SPEC_MAX];
+    size_t horizon;   /* expected forecast horizon; models that validate out of
+                         sample (auto) size their validation windows with it
+                         (0 = twice the shortest period, or 12) */
     uint64_t seed;    /* for simulated intervals and any randomness (0 = fixed default) */
     size_t sim_paths; /* sample paths for simulated intervals (0 = 1000) */
 } hr_model_opts;
