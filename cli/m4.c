@@ -74,7 +74,7 @@ int cli_m4_forecast(const char *cmd, const char *train_path, const char *out_pat
     int rc = CLI_OK;
     for (size_t i = 0; i < train.len; i++)
         if (train.items[i].len == 0) {
-            hr_error_setpos(&err, HR_EDATA, train_path, (long)i + 2, 0, "series %s has no values",
+            hr_error_setpos(&err, HR_EDATA, train_path, (long)i + 2, 1, "series %s has no values",
                             train.items[i].name ? train.items[i].name : "?");
             rc = cli_data_error(&err);
             goto out;
