@@ -137,6 +137,10 @@ int cli_report_write(const char *path, const struct cli_report *r, hr_error *err
 
 /* ---- m4.c: batch forecasts of an M4 file ------------------------------------------ */
 
+/* The M4 seasonal period of a set, from its ids' frequency letter (the M4
+ * convention: H 24, M 12, Q 4; Y, W, D none): 0 when none or mixed. */
+size_t cli_m4_season(const hr_series_set *set);
+
 int cli_m4_forecast(const char *cmd, const char *train_path, const char *out_path,
                     const char *model, const cli_fc_opts *o, size_t jobs);
 

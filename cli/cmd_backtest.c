@@ -50,7 +50,8 @@ static const char help_text[] =
     "                         default: the test series' length)\n"
     "    -K, --origins K      rolling origins per series (--input; default 5)\n"
     "        --step S         steps between origins (default: H)\n"
-    "    -s, --season S       seasonal period (repeatable, at most 4); default none\n"
+    "    -s, --season S       seasonal period (repeatable, at most 4); default none,\n"
+    "                         with --m4 the M4 period of the ids (H 24, M 12, Q 4)\n"
     "    -m, --models LIST    comma-separated model names (default: every\n"
     "                         registered model that accepts the options):\n"
     "%s"
@@ -628,9 +629,6 @@ int cmd_backtest(int argc, char **argv)
     a.jobs = cli_online_cpus();
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
-    if (a.nmodels == 0) default_models(&a);
-    if (a.nmodels == 0) return cli_usage("backtest", "no registered model accepts these options");
-
     struct bt_data d = {0};
     struct bt_run run = {.a = &a};
     hr_error err = {0};
@@ -638,6 +636,13 @@ int cmd_backtest(int argc, char **argv)
     size_t nfiles = d.sets[0].len;
     if (rc < 0) {
         rc = cli_data_error(&err);
+        goto out;
+    }
+    if (a.m4 && a.fo.mopts.nperiods == 0 && (a.fo.mopts.periods[0] = cli_m4_season(&d.sets[0])))
+        a.fo.mopts.nperiods = 1; /* M4 convention from the ids (H: 24) */
+    if (a.nmodels == 0) default_models(&a);
+    if (a.nmodels == 0) {
+        rc = cli_usage("backtest", "no registered model accepts these options");
         goto out;
     }
     a.fo.horizon = a.horizon;

@@ -44,6 +44,18 @@ static void put_id(FILE *out, const char *id)
     fputc('"', out);
 }
 
+size_t cli_m4_season(const hr_series_set *set)
+{
+    size_t season = 0;
+    for (size_t i = 0; i < set->len; i++) {
+        const char *id = set->items[i].name ? set->items[i].name : "";
+        size_t m = id[0] == 'H' ? 24 : id[0] == 'M' ? 12 : id[0] == 'Q' ? 4 : 0;
+        if (i && m != season) return 0;
+        season = m;
+    }
+    return season;
+}
+
 struct m4_write {
     const hr_series_set *train;
     const double *out;
@@ -82,6 +94,8 @@ int cli_m4_forecast(const char *cmd, const char *train_path, const char *out_pat
     size_t n = train.len, h = o->horizon;
     cli_fc_opts fo = *o;
     fo.nq = 0; /* points only: no intervals to compute or calibrate */
+    if (fo.mopts.nperiods == 0 && (fo.mopts.periods[0] = cli_m4_season(&train)) > 0)
+        fo.mopts.nperiods = 1;
     struct m4_job j = {.train = &train, .model = model, .fo = &fo};
     if (n > SIZE_MAX / sizeof(double) / h - 1) {
         fprintf(stderr, "headroom: %zu series x horizon %zu is too large\n", n, h);

@@ -18,6 +18,10 @@ head -2 "$tmp/table" | tail -1 | grep -Eq '^model +sMAPE +MASE +OWA +cov90 +MSIS
 grep -Eq '^naive +18\.1149 +3\.6335 ' "$tmp/table" || fail "naive row"
 grep -Eq '^snaive +5\.6458 +1\.1638 ' "$tmp/table" || fail "snaive row"
 [[ $(wc -l <"$tmp/table") -eq 4 ]] || fail "expected 2 model rows"
+# Without --season, M4 ids give it (H: 24): the same table.
+"$HR_BIN" backtest --m4 "$m4/Hourly-train-sample20.csv" --test "$m4/Hourly-test-sample20.csv" \
+    --models naive,snaive | grep -v 's/series' | cut -c1-40 >"$tmp/t2"
+grep -v 's/series' "$tmp/table" | cut -c1-40 | diff - "$tmp/t2" || fail "season not inferred"
 
 "$HR_BIN" backtest --m4 "$m4/Hourly-train-sample20.csv" --test "$m4/Hourly-test-sample20.csv" \
     -s 24 --models snaive,naive --json --jobs 2 >"$tmp/json"

@@ -40,13 +40,17 @@ awk -F, 'NR > 1 { if (NF != 49) { print "row " NR ": " NF " fields"; bad = 1 }
 "$HR_BIN" forecast --m4 "$train" -H 48 -s 24 -m snaive -o "$tmp/out1.csv" -j 1
 cmp "$tmp/out.csv" "$tmp/out1.csv" || fail "--jobs 1 and --jobs 2 differ"
 
-# Without --season snaive cannot run: every series falls back to naive
-# (the last value repeated) and the warning counts them.
-"$HR_BIN" forecast --m4 "$train" -H 48 -m snaive -o "$tmp/fb.csv" 2>"$tmp/err"
+# A season longer than the 700 training values: snaive fails on every
+# series, which fall back to naive (the last value repeated), counted.
+"$HR_BIN" forecast --m4 "$train" -H 48 -s 2000 -m snaive -o "$tmp/fb.csv" 2>"$tmp/err"
 grep -q "snaive failed on 20 of 20 series" "$tmp/err" || fail "no fallback warning: $(cat "$tmp/err")"
 last=$(sed -n 2p "$train" | tr ',' '\n' | grep -v '^$' | tail -1 | tr -d '"')
 [[ "$(sed -n 2p "$tmp/fb.csv" | cut -d, -f2)" == "$last" ]] || fail "fallback is not naive"
 [[ $(($(wc -l <"$tmp/fb.csv") - 1)) -eq 20 ]] || fail "fallback rows"
+
+# Without --season the M4 ids give it (H: 24): same forecasts.
+"$HR_BIN" forecast --m4 "$train" -H 48 -m snaive -o "$tmp/inferred.csv"
+cmp "$tmp/out.csv" "$tmp/inferred.csv" || fail "season not inferred from the ids"
 
 # An existing output is replaced whole.
 printf 'stale\n' >"$tmp/out1.csv"
