@@ -248,7 +248,7 @@ static void series_chart(FILE *out, const struct cli_report *r, const struct cli
     fprintf(out,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
             "role=\"img\" aria-label=\"forecast chart\">\n",
-            f.left + f.w + 150, f.top + f.h + 42);
+            f.left + f.w + 210, f.top + f.h + 42);
     axes(out, &f, r->season);
     /* The featured model's 90 % band, where it is finite. */
     const double *bl = s->lo[feat], *bh = s->hi[feat];
