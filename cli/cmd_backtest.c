@@ -638,6 +638,8 @@ int cmd_backtest(int argc, char **argv)
         rc = cli_data_error(&err);
         goto out;
     }
+    a.fo.horizon = a.horizon;
+    a.fo.mopts.horizon = a.horizon; /* sizes "auto"'s validation windows */
     if (a.m4 && a.fo.mopts.nperiods == 0 && (a.fo.mopts.periods[0] = cli_m4_season(&d.sets[0])))
         a.fo.mopts.nperiods = 1; /* M4 convention from the ids (H: 24) */
     if (a.nmodels == 0) default_models(&a);
@@ -645,7 +647,6 @@ int cmd_backtest(int argc, char **argv)
         rc = cli_usage("backtest", "no registered model accepts these options");
         goto out;
     }
-    a.fo.horizon = a.horizon;
     /* Evaluate the requested models, plus naive2 for OWA when registered. */
     const char *models[CLI_MAX_MODELS + 1];
     size_t nm = a.nmodels;

@@ -437,6 +437,7 @@ int cmd_forecast(int argc, char **argv)
     a.jobs = cli_online_cpus();
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
+    a.fo.mopts.horizon = a.fo.horizon; /* sizes "auto"'s validation windows */
     if (a.m4) return cli_m4_forecast("forecast", a.m4, a.output, a.model, &a.fo, a.jobs);
     return forecast_one(&a);
 }
