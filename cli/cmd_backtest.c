@@ -107,7 +107,7 @@ struct bt_result {
     double sec;
     int rc;
     bool fell_back, calibrated, has_q;
-    hr_error err;
+    hr_error err; /* why it failed, or why the model fell back */
 };
 
 struct bt_run {
@@ -258,6 +258,7 @@ static void bt_one(size_t i, void *ud)
         r->sec = hr_clock_sec() - t0;
         if (r->rc < 0) continue;
         r->fell_back = fr.fell_back;
+        if (fr.fell_back) r->err = fr.first_err;
         r->calibrated = fr.calibrated;
         r->has_q = fr.f.has_quantiles;
         r->rc = hr_eval_forecast(it->train, it->n, run->mase_m, it->actual, &fr.f, BT_ALPHA, &r->e,
@@ -685,10 +686,14 @@ int cmd_backtest(int argc, char **argv)
     }
     struct bt_summary sm;
     summarise(&run, &sm);
-    for (size_t k = 0; k < a.nmodels; k++)
-        if (sm.m[k].fallbacks)
-            cli_warn("%s failed on %zu of %zu forecasts; snaive or naive stood in", sm.m[k].name,
-                     sm.m[k].fallbacks, run.nitems);
+    for (size_t k = 0; k < a.nmodels; k++) {
+        if (!sm.m[k].fallbacks) continue;
+        const hr_error *why = NULL;
+        for (size_t i = 0; i < run.nitems && !why; i++)
+            if (run.res[i * nm + k].fell_back) why = &run.res[i * nm + k].err;
+        cli_warn("%s failed on %zu of %zu forecasts (first: %s); snaive or naive stood in",
+                 sm.m[k].name, sm.m[k].fallbacks, run.nitems, why ? hr_error_message(why) : "?");
+    }
     if (a.json)
         print_json(&run, &sm, d.sets[0].len, a.nmodels);
     else
