@@ -5,6 +5,8 @@
 #include <string.h>
 
 static const struct hr_cmd commands[] = {
+    {"forecast", "forecast a series (or an M4 file) with intervals", cmd_forecast},
+    {"backtest", "measure forecast accuracy (rolling origin or M4 split)", cmd_backtest},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])
@@ -12,7 +14,8 @@ static const struct hr_cmd commands[] = {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: headroom <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < NCMD; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < NCMD; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'headroom <command> --help' for a command's options.\n");
 }
 
