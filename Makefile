@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, run the main job
 #   make test   install what is missing, build (normal + ASan/UBSan), run
 #               every test, valgrind the unit tests, fuzz each parser briefly
+MAKEFLAGS += --no-print-directory
 JOBS      ?= $(shell nproc)
 BUILD     ?= build
 ASAN      ?= build-asan
