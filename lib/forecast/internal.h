@@ -49,5 +49,6 @@ double hr__rng_normal(hr__rng *r);  /* N(0,1) */
 /* The registry (model.c). */
 extern const struct hr_model_ops hr__naive_ops;
 extern const struct hr_model_ops hr__snaive_ops;
+extern const struct hr_model_ops hr__ets_ops;
 
 #endif

@@ -12,6 +12,7 @@
 static const struct hr_model_ops *const registry[] = {
     &hr__naive_ops,
     &hr__snaive_ops,
+    &hr__ets_ops,
 };
 #define NREG (sizeof registry / sizeof registry[0])
 
