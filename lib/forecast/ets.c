@@ -40,12 +40,12 @@
 
 typedef struct ets_impl {
     int req_error, req_trend, req_season, req_damped; /* ETS_Z = choose */
-    size_t m;          /* first seasonal period, 1 when none */
+    size_t m;                                         /* first seasonal period, 1 when none */
     /* fitted */
-    hr__ets_fit fit;   /* fit.x0 owned, room for 2 + m */
-    bool tiny;         /* SES fallback: criteria not reported */
-    double l, b;       /* current level and trend */
-    double *seas;      /* ring of m seasonal states; seas[pos] is next */
+    hr__ets_fit fit; /* fit.x0 owned, room for 2 + m */
+    bool tiny;       /* SES fallback: criteria not reported */
+    double l, b;     /* current level and trend */
+    double *seas;    /* ring of m seasonal states; seas[pos] is next */
     size_t pos;
     hr__ets_sums sums; /* over every observation seen */
 } ets_impl;
@@ -57,20 +57,34 @@ static int parse_spec(ets_impl *st, const char *spec, hr_error *err)
     const char *p = spec[0] ? spec : "ZZZ";
     const char *s = p;
     switch (*s++) {
-    case 'A': st->req_error = HR__ETS_A; break;
-    case 'M': st->req_error = HR__ETS_M; break;
-    case 'Z': st->req_error = ETS_Z; break;
-    default: goto bad;
+    case 'A':
+        st->req_error = HR__ETS_A;
+        break;
+    case 'M':
+        st->req_error = HR__ETS_M;
+        break;
+    case 'Z':
+        st->req_error = ETS_Z;
+        break;
+    default:
+        goto bad;
     }
     st->req_damped = 0;
     switch (*s++) {
-    case 'N': st->req_trend = HR__ETS_N; break;
-    case 'A': st->req_trend = HR__ETS_A; break;
-    case 'Z': st->req_trend = ETS_Z, st->req_damped = ETS_Z; break;
+    case 'N':
+        st->req_trend = HR__ETS_N;
+        break;
+    case 'A':
+        st->req_trend = HR__ETS_A;
+        break;
+    case 'Z':
+        st->req_trend = ETS_Z, st->req_damped = ETS_Z;
+        break;
     case 'M':
         return hr_error_set(err, HR_EINVAL,
                             "ets: spec \"%s\": multiplicative trend is not supported", p);
-    default: goto bad;
+    default:
+        goto bad;
     }
     if (*s == 'd') {
         if (st->req_trend != HR__ETS_A) goto bad;
@@ -78,22 +92,33 @@ static int parse_spec(ets_impl *st, const char *spec, hr_error *err)
         s++;
     }
     switch (*s++) {
-    case 'N': st->req_season = HR__ETS_N; break;
-    case 'A': st->req_season = HR__ETS_A; break;
-    case 'M': st->req_season = HR__ETS_M; break;
-    case 'Z': st->req_season = ETS_Z; break;
-    default: goto bad;
+    case 'N':
+        st->req_season = HR__ETS_N;
+        break;
+    case 'A':
+        st->req_season = HR__ETS_A;
+        break;
+    case 'M':
+        st->req_season = HR__ETS_M;
+        break;
+    case 'Z':
+        st->req_season = ETS_Z;
+        break;
+    default:
+        goto bad;
     }
     if (*s) goto bad;
     if (st->req_error == HR__ETS_A && st->req_season == HR__ETS_M)
         return hr_error_set(err, HR_EINVAL,
                             "ets: spec \"%s\": additive error with multiplicative season is "
-                            "excluded (unstable)", p);
+                            "excluded (unstable)",
+                            p);
     return 0;
 bad:
     return hr_error_set(err, HR_EINVAL,
                         "ets: bad spec \"%s\" (want error A/M/Z, trend N/A/Ad/Z, season "
-                        "N/A/M/Z, e.g. \"ZZZ\", \"AAdA\", \"MNM\")", p);
+                        "N/A/M/Z, e.g. \"ZZZ\", \"AAdA\", \"MNM\")",
+                        p);
 }
 
 static int ets_init(struct hr_model *m, hr_error *err)
@@ -204,8 +229,8 @@ static void fit_tiny(ets_impl *st, const double *y, size_t n)
     st->b = 0;
     st->pos = 0;
     memset(&st->sums, 0, sizeof st->sums);
-    hr__ets_run(&ft->form, &ft->par, y + 1, n - 1, &st->l, &st->b, st->seas, 1, &st->pos,
-                &st->sums, NULL, true);
+    hr__ets_run(&ft->form, &ft->par, y + 1, n - 1, &st->l, &st->b, st->seas, 1, &st->pos, &st->sums,
+                NULL, true);
 }
 
 static void fit_constant(ets_impl *st, const double *y, size_t n)
@@ -239,8 +264,7 @@ static void add_candidates(const ets_impl *st, size_t n, bool positive, cand_lis
             for (size_t k = 0; k < 3; k++) {
                 int s = seasons[k];
                 if (st->req_season != ETS_Z && st->req_season != s) continue;
-                if (st->req_season == ETS_Z && s != HR__ETS_N &&
-                    st->m > HR__ETS_MAX_AUTO_SEASON)
+                if (st->req_season == ETS_Z && s != HR__ETS_N && st->m > HR__ETS_MAX_AUTO_SEASON)
                     continue;
                 if (errs[i] == HR__ETS_A && s == HR__ETS_M) continue;
                 if (!positive && (errs[i] == HR__ETS_M || s == HR__ETS_M)) continue;
@@ -311,8 +335,8 @@ static int ets_fit(struct hr_model *m, const double *y, size_t n, hr_error *err)
     if (cl.n == 0 && is_explicit) reduce_explicit(st, n, &cl);
     if (cl.n == 0) {
         /* Partly automatic specs reduce through ETS(error,N,N) too. */
-        hr__ets_form f = {st->req_error == HR__ETS_M && positive ? HR__ETS_M : HR__ETS_A,
-                          HR__ETS_N, HR__ETS_N, false};
+        hr__ets_form f = {st->req_error == HR__ETS_M && positive ? HR__ETS_M : HR__ETS_A, HR__ETS_N,
+                          HR__ETS_N, false};
         if (form_fits(&f, st->m, n)) cl.f[cl.n++] = f;
     }
 
@@ -348,8 +372,8 @@ static int ets_fit(struct hr_model *m, const double *y, size_t n, hr_error *err)
     return 0;
 }
 
-int hr__ets_set_fixed(hr_model *m, const hr__ets_form *f, const hr__ets_par *par,
-                      const double *x0, const double *y, size_t n, double *fitted, hr_error *err)
+int hr__ets_set_fixed(hr_model *m, const hr__ets_form *f, const hr__ets_par *par, const double *x0,
+                      const double *y, size_t n, double *fitted, hr_error *err)
 {
     if (!m || strcmp(m->ops->name, "ets") != 0 || !f || !par || !x0 || !y || n == 0)
         return hr_error_set(err, HR_EINVAL, "ets: bad fixed fit");
@@ -370,6 +394,14 @@ int hr__ets_set_fixed(hr_model *m, const hr__ets_form *f, const hr__ets_par *par
         return hr_error_set(err, HR_EDATA, "ets: the recursions left the domain");
     m->fitted = true;
     m->nobs = n;
+    return 0;
+}
+
+int hr__ets_get_fit(const hr_model *m, hr__ets_fit *out)
+{
+    if (!m || strcmp(m->ops->name, "ets") != 0 || !m->fitted || !out) return HR_EINVAL;
+    const ets_impl *st = m->impl;
+    *out = st->fit;
     return 0;
 }
 

@@ -64,11 +64,11 @@ typedef struct hr__ets_sums {
 /* A fitted form: parameters, initial state and in-sample criteria. */
 typedef struct hr__ets_fit {
     hr__ets_form form;
-    size_t m;        /* season length used (1 without season) */
+    size_t m; /* season length used (1 without season) */
     hr__ets_par par;
-    double *x0;      /* initial state, R's order: l, b, s_0, s_-1, ..., s_-(m-1) */
-    int nparams;     /* estimated: smoothing parameters + free initial states */
-    double lik;      /* R's concentrated -2 log L ("lik") */
+    double *x0;  /* initial state, R's order: l, b, s_0, s_-1, ..., s_-(m-1) */
+    int nparams; /* estimated: smoothing parameters + free initial states */
+    double lik;  /* R's concentrated -2 log L ("lik") */
     double aicc;
 } hr__ets_fit;
 
@@ -89,8 +89,8 @@ static inline double hr__ets_lik(const hr__ets_form *f, const hr__ets_sums *s)
  * Written once and specialised by the constant arguments E, T, S. */
 static inline __attribute__((always_inline)) int
 hr__ets_kernel(const double *y, size_t n, const int E, const int T, const int S,
-               const hr__ets_par *par, double *lp, double *bp, double *seas, size_t m,
-               size_t *posp, hr__ets_sums *out, double *fitted, const bool raw)
+               const hr__ets_par *par, double *lp, double *bp, double *seas, size_t m, size_t *posp,
+               hr__ets_sums *out, double *fitted, const bool raw)
 {
     const double alpha = par->alpha, beta = par->beta, gamma = par->gamma, phi = par->phi;
     double l = *lp, b = *bp, se = 0, slog = 0, prod = 1, sr = 0, sa = 0;
@@ -150,9 +150,9 @@ hr__ets_kernel(const double *y, size_t n, const int E, const int T, const int S,
 }
 
 /* The kernel for a runtime form (dispatches to a specialised copy). */
-int hr__ets_run(const hr__ets_form *f, const hr__ets_par *par, const double *y, size_t n,
-                double *l, double *b, double *seas, size_t m, size_t *pos, hr__ets_sums *out,
-                double *fitted, bool raw);
+int hr__ets_run(const hr__ets_form *f, const hr__ets_par *par, const double *y, size_t n, double *l,
+                double *b, double *seas, size_t m, size_t *pos, hr__ets_sums *out, double *fitted,
+                bool raw);
 
 /* Load R-ordered initial state x0 into (l, b, ring seas with pos = 0). */
 void hr__ets_load_state(const hr__ets_form *f, size_t m, const double *x0, double *l, double *b,
@@ -169,8 +169,7 @@ bool hr__ets_admissible(const hr__ets_form *f, const hr__ets_par *par, size_t m)
  * Nelder-Mead over parameters and initial states, bounds "both").
  * fit->x0 must hold room for hr__ets_nstate entries. Returns 0, or
  * HR_EDATA / HR_ECONVERGE when no feasible point was found. */
-int hr__ets_estimate(const double *y, size_t n, const hr__ets_form *f, size_t m,
-                     hr__ets_fit *fit);
+int hr__ets_estimate(const double *y, size_t n, const hr__ets_form *f, size_t m, hr__ets_fit *fit);
 
 /* Estimated parameter count of a form (R's length(par)): smoothing
  * parameters, level, trend, m - 1 seasonal states. */
@@ -181,8 +180,11 @@ int hr__ets_nparams(const hr__ets_form *f, size_t m);
  * state x0 in R's order (l, [b], [s_0, s_-1, ..., s_-(m-1)]) — no
  * estimation. `fitted` (may be NULL) receives the one-step fitted values.
  * Criteria count parameters as if estimated. */
-int hr__ets_set_fixed(hr_model *m, const hr__ets_form *f, const hr__ets_par *par,
-                      const double *x0, const double *y, size_t n, double *fitted,
-                      hr_error *err);
+int hr__ets_set_fixed(hr_model *m, const hr__ets_form *f, const hr__ets_par *par, const double *x0,
+                      const double *y, size_t n, double *fitted, hr_error *err);
+
+/* Test hook: the fitted form, parameters and initial state of model `m`
+ * ("ets", fitted). out->x0 is borrowed from the model. */
+int hr__ets_get_fit(const hr_model *m, hr__ets_fit *out);
 
 #endif

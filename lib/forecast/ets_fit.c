@@ -63,26 +63,39 @@ void hr__ets_load_state(const hr__ets_form *f, size_t m, const double *x0, doubl
 
 /* ---- the specialised recursions ----------------------------------------------- */
 
-#define ETS_DISPATCH(CALL)                                                                     \
-    switch (f->error * 100 + (f->trend != HR__ETS_N) * 10 + f->season) {                       \
-    case 100: return CALL(HR__ETS_A, 0, HR__ETS_N);                                             \
-    case 101: return CALL(HR__ETS_A, 0, HR__ETS_A);                                             \
-    case 102: return CALL(HR__ETS_A, 0, HR__ETS_M);                                             \
-    case 110: return CALL(HR__ETS_A, 1, HR__ETS_N);                                             \
-    case 111: return CALL(HR__ETS_A, 1, HR__ETS_A);                                             \
-    case 112: return CALL(HR__ETS_A, 1, HR__ETS_M);                                             \
-    case 200: return CALL(HR__ETS_M, 0, HR__ETS_N);                                             \
-    case 201: return CALL(HR__ETS_M, 0, HR__ETS_A);                                             \
-    case 202: return CALL(HR__ETS_M, 0, HR__ETS_M);                                             \
-    case 210: return CALL(HR__ETS_M, 1, HR__ETS_N);                                             \
-    case 211: return CALL(HR__ETS_M, 1, HR__ETS_A);                                             \
-    case 212: return CALL(HR__ETS_M, 1, HR__ETS_M);                                             \
-    default: return -1;                                                                        \
+#define ETS_DISPATCH(CALL)                                                                         \
+    switch (f->error * 100 + (f->trend != HR__ETS_N) * 10 + f->season) {                           \
+    case 100:                                                                                      \
+        return CALL(HR__ETS_A, 0, HR__ETS_N);                                                      \
+    case 101:                                                                                      \
+        return CALL(HR__ETS_A, 0, HR__ETS_A);                                                      \
+    case 102:                                                                                      \
+        return CALL(HR__ETS_A, 0, HR__ETS_M);                                                      \
+    case 110:                                                                                      \
+        return CALL(HR__ETS_A, 1, HR__ETS_N);                                                      \
+    case 111:                                                                                      \
+        return CALL(HR__ETS_A, 1, HR__ETS_A);                                                      \
+    case 112:                                                                                      \
+        return CALL(HR__ETS_A, 1, HR__ETS_M);                                                      \
+    case 200:                                                                                      \
+        return CALL(HR__ETS_M, 0, HR__ETS_N);                                                      \
+    case 201:                                                                                      \
+        return CALL(HR__ETS_M, 0, HR__ETS_A);                                                      \
+    case 202:                                                                                      \
+        return CALL(HR__ETS_M, 0, HR__ETS_M);                                                      \
+    case 210:                                                                                      \
+        return CALL(HR__ETS_M, 1, HR__ETS_N);                                                      \
+    case 211:                                                                                      \
+        return CALL(HR__ETS_M, 1, HR__ETS_A);                                                      \
+    case 212:                                                                                      \
+        return CALL(HR__ETS_M, 1, HR__ETS_M);                                                      \
+    default:                                                                                       \
+        return -1;                                                                                 \
     }
 
-int hr__ets_run(const hr__ets_form *f, const hr__ets_par *par, const double *y, size_t n,
-                double *l, double *b, double *seas, size_t m, size_t *pos, hr__ets_sums *out,
-                double *fitted, bool raw)
+int hr__ets_run(const hr__ets_form *f, const hr__ets_par *par, const double *y, size_t n, double *l,
+                double *b, double *seas, size_t m, size_t *pos, hr__ets_sums *out, double *fitted,
+                bool raw)
 {
 #define FULL(E, T, S) hr__ets_kernel(y, n, E, T, S, par, l, b, seas, m, pos, out, fitted, raw)
     ETS_DISPATCH(FULL)
@@ -350,8 +363,8 @@ typedef struct ets_ctx {
     const double *y;
     size_t n, m;
     hr__ets_form form;
-    size_t ipar;    /* index of l0 in the search vector */
-    double *seas;   /* ring scratch [m] */
+    size_t ipar;          /* index of l0 in the search vector */
+    double *seas;         /* ring scratch [m] */
     const double *frozen; /* seasonal states held at the heuristic (R order, [m]),
                              or NULL when they are searched */
     hr__ets_par adm_par;  /* last parameters tested for admissibility */
@@ -447,8 +460,7 @@ static double residuals(ets_ctx *c, const double *x, double *r)
     double l, b;
     if (!setup(c, x, &par, &l, &b)) return INFINITY;
     hr__ets_sums s = {0};
-    if (run_fitted(&c->form, &par, c->y, c->n, &l, &b, c->seas, c->m, &s, r) < 0)
-        return INFINITY;
+    if (run_fitted(&c->form, &par, c->y, c->n, &l, &b, c->seas, c->m, &s, r) < 0) return INFINITY;
     const double *y = c->y;
     size_t n = c->n;
     if (c->form.error == HR__ETS_A) {
@@ -596,8 +608,7 @@ static double levenberg_marquardt(ets_ctx *c, double *x, size_t dim, const doubl
 
 /* ---- estimation ------------------------------------------------------------------ */
 
-int hr__ets_estimate(const double *y, size_t n, const hr__ets_form *f, size_t m,
-                     hr__ets_fit *fit)
+int hr__ets_estimate(const double *y, size_t n, const hr__ets_form *f, size_t m, hr__ets_fit *fit)
 {
     if (f->season == HR__ETS_N) m = 1;
     size_t ns = hr__ets_nstate(f, m);
@@ -632,8 +643,8 @@ int hr__ets_estimate(const double *y, size_t n, const hr__ets_form *f, size_t m,
     lo[i] = PAR_LO, hi[i] = PAR_HI, st[i++] = 0.1;
     if (f->trend != HR__ETS_N) x[i] = 0.1, lo[i] = 0, hi[i] = 1, st[i++] = 0.1;
     if (f->season != HR__ETS_N) x[i] = 0.05, lo[i] = 0, hi[i] = 1, st[i++] = 0.1;
-    if (f->damped) x[i] = PHI_LO + 0.99 * (PHI_HI - PHI_LO), lo[i] = PHI_LO, hi[i] = PHI_HI,
-                   st[i++] = 0.05;
+    if (f->damped)
+        x[i] = PHI_LO + 0.99 * (PHI_HI - PHI_LO), lo[i] = PHI_LO, hi[i] = PHI_HI, st[i++] = 0.05;
 
     /* State steps: a tenth of the spread of the data (level, additive
      * seasonals), of the spread per step (trend), 0.05 (seasonal indices). */
