@@ -126,19 +126,20 @@ static int run_fitted(const hr__ets_form *f, const hr__ets_par *par, const doubl
 /* ---- admissibility -------------------------------------------------------------- */
 
 /* Schur-Cohn: true when every root of a[0] + a[1] z + ... + a[d] z^d lies
- * strictly inside the unit circle. a is overwritten. O(d^2). */
-static bool schur_stable(double *a, size_t d)
+ * strictly inside the unit circle. a and tmp ([d + 1] each) are
+ * overwritten. O(d^2). */
+static bool schur_stable(double *a, double *tmp, size_t d)
 {
     while (d > 0) {
         if (!(fabs(a[0]) < fabs(a[d]))) return false;
         double a0 = a[0], ad = a[d], big = 0;
         for (size_t k = 0; k < d; k++) {
-            a[k] = ad * a[k + 1] - a0 * a[d - 1 - k];
-            if (fabs(a[k]) > big) big = fabs(a[k]);
+            tmp[k] = ad * a[k + 1] - a0 * a[d - 1 - k];
+            if (fabs(tmp[k]) > big) big = fabs(tmp[k]);
         }
         d--;
         if (!(big > 0) || !isfinite(big)) return false;
-        for (size_t k = 0; k <= d; k++) a[k] /= big;
+        for (size_t k = 0; k <= d; k++) a[k] = tmp[k] / big;
     }
     return true;
 }
@@ -164,8 +165,9 @@ bool hr__ets_admissible(const hr__ets_form *f, const hr__ets_par *par, size_t m)
      *   P(z) = phi(1-a-g) + (a+b-a phi+g-1) z + (a+b-a phi)(z^2..z^{m-1})
      *          + (a+b-phi) z^m + z^{m+1};
      * R accepts when every root has modulus <= 1 + 1e-10. */
-    double stack[64], *a = m + 2 <= 64 ? stack : malloc((m + 2) * sizeof(double));
+    double stack[128], *a = m + 2 <= 64 ? stack : malloc(2 * (m + 2) * sizeof(double));
     if (!a) return false;
+    double *tmp = a + m + 2;
     size_t d = m + 1;
     a[0] = phi * (1 - alpha - gamma);
     a[1] = alpha + beta - alpha * phi + gamma - 1;
@@ -186,7 +188,7 @@ bool hr__ets_admissible(const hr__ets_form *f, const hr__ets_par *par, size_t m)
     /* Roots of P(r w) are z / r: test |w| < 1 with r = 1 + 1e-10. */
     double r = 1 + 1e-10, rk = 1;
     for (size_t k = 0; k <= d; k++, rk *= r) a[k] *= rk;
-    bool ok = schur_stable(a, d);
+    bool ok = schur_stable(a, tmp, d);
     if (a != stack) free(a);
     return ok;
 }

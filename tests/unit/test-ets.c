@@ -704,6 +704,37 @@ static void test_long_season(void **state)
     hr_model_free(m);
 }
 
+/* Admissibility (R's characteristic-polynomial test). Reference moduli
+ * from numpy.roots on R's polynomial for m = 24. */
+static void test_admissible(void **state)
+{
+    (void)state;
+    hr__ets_form f = {HR__ETS_A, HR__ETS_A, HR__ETS_A, true};
+    /* max |root| = 1 + 9.1e-7: just outside. */
+    hr__ets_par out = {0.9999, 0.595201535, 0.0001, 0.8};
+    assert_false(hr__ets_admissible(&f, &out, 24));
+    /* max |root| = 1 - 8.2e-8: just inside. */
+    hr__ets_par in = {0.9999, 0.02, 0.0001, 0.8};
+    assert_true(hr__ets_admissible(&f, &in, 24));
+    /* Without trend z = 1 is always a root and must not be held against it. */
+    hr__ets_form fn = {HR__ETS_A, HR__ETS_N, HR__ETS_A, false};
+    hr__ets_par pn = {0.2, 0, 0.1, 1};
+    assert_true(hr__ets_admissible(&fn, &pn, 24));
+    /* An admissible fit stays bounded when fed its series over and over. */
+    static double y[MAXN];
+    size_t n = load_series("ets/m4-h2.txt", y);
+    hr_model *m = new_ets("AAdA", 24);
+    hr_error err = {0};
+    assert_int_equal(hr_model_fit(m, y, n, &err), 0);
+    hr_fit_info before, after;
+    assert_int_equal(hr_model_info(m, &before), 0);
+    size_t reps = under_valgrind() ? 200 : 3000;
+    for (size_t i = 0; i < reps * n; i++) assert_int_equal(hr_model_update(m, y[i % n]), 0);
+    assert_int_equal(hr_model_info(m, &after), 0);
+    assert_true(after.mse < 100 * before.mse);
+    hr_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -716,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_short_and_constant),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_long_season),
+        cmocka_unit_test(test_admissible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
