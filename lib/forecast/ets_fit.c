@@ -11,8 +11,9 @@
  * forward-difference Jacobian does the bulk of the joint search from R's
  * starting point, and Nelder-Mead (lib/forecast/optim.h) then polishes it,
  * which also handles the admissibility wall where the Jacobian step stalls.
- * On the 20-series M4 hourly sample this reaches lower criteria than R's
- * scheme did here in a tenth of the time.
+ * Measured here on M4 hourly series (m = 24): Nelder-Mead alone was still
+ * improving the criterion after 14,000 evaluations (0.1-0.2 s per form);
+ * this scheme ends lower in roughly a tenth of the time.
  *
  * Search coordinates. R searches (alpha, beta, gamma, phi) directly and
  * rejects points outside 0 < beta < alpha, 0 < gamma < 1 - alpha with an
