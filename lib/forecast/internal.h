@@ -54,5 +54,6 @@ extern const struct hr_model_ops hr__auto_ops;
 extern const struct hr_model_ops hr__naive2_ops;
 extern const struct hr_model_ops hr__theta_ops;
 extern const struct hr_model_ops hr__mstl_ops;
+extern const struct hr_model_ops hr__ets_ops;
 
 #endif

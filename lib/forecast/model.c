@@ -14,6 +14,7 @@ static const struct hr_model_ops *const registry[] = {
     &hr__snaive_ops,
     &hr__naive2_ops,
     &hr__theta_ops,
+    &hr__ets_ops,
     &hr__mstl_ops,
     &hr__combo_ops,
     &hr__auto_ops,

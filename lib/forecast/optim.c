@@ -40,6 +40,7 @@ int hr__nelder_mead(hr__objective f, void *ud, double *x, size_t dim, const doub
         if (i > 0) {
             size_t k = i - 1;
             double dx = fabs(x[k]) > 1e-8 ? step * fabs(x[k]) : 0.05;
+            if (opts && opts->steps && opts->steps[k] > 0) dx = opts->steps[k];
             simplex[i][k] += dx;
             if (hi && simplex[i][k] > hi[k]) simplex[i][k] = x[k] - dx;
             project(simplex[i], dim, lo, hi);

@@ -13,6 +13,8 @@ typedef struct hr__nm_opts {
     size_t max_evals; /* 0 = 200 * dim */
     double ftol;      /* relative spread of the simplex values to stop (0 = 1e-8) */
     double init_step; /* relative initial simplex step (0 = 0.1; absolute 0.05 near 0) */
+    const double *steps; /* per-coordinate absolute initial steps [dim] (NULL = init_step
+                            rule); a step of 0 falls back to the init_step rule */
 } hr__nm_opts;
 
 /* Nelder-Mead simplex (Lagarias et al. 1998 coefficients) with box bounds:
