@@ -402,8 +402,23 @@ static int forecast_one(const struct fc_args *a)
     size_t period = a->fo.mopts.nperiods ? a->fo.mopts.periods[0] : 0;
     if (cli_read_series(a->input, period, &s, &gaps, &err) < 0) return cli_data_error(&err);
     if (gaps) cli_warn("%s: %zu missing values filled", a->input, gaps);
+    cli_fc_opts fopts = a->fo;
+    if (fopts.mopts.nperiods == 0 && s.step > 0) {
+        /* No --season: keep the daily and weekly periods the data show. */
+        size_t cand[HR_MAX_PERIODS];
+        int nc = hr_candidate_periods(s.step, cand, HR_MAX_PERIODS);
+        int np = hr_detect_periods(s.values, s.len, cand, (size_t)nc, fopts.mopts.periods,
+                                   HR_MAX_PERIODS);
+        fopts.mopts.nperiods = np > 0 ? (size_t)np : 0;
+        if (np > 0) {
+            fprintf(stderr, "headroom: %s: seasonal period%s detected:", a->input,
+                    np > 1 ? "s" : "");
+            for (int i = 0; i < np; i++) fprintf(stderr, " %zu", fopts.mopts.periods[i]);
+            fprintf(stderr, " steps (give --season to choose)\n");
+        }
+    }
     cli_fc_result r;
-    int rc = cli_forecast_series(a->model, s.values, s.len, &a->fo, &r, &err);
+    int rc = cli_forecast_series(a->model, s.values, s.len, &fopts, &r, &err);
     if (rc < 0) {
         hr_error_prefix(&err, "%s", a->input);
         rc = cli_data_error(&err);

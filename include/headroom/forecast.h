@@ -122,6 +122,13 @@ HR_EXPORT bool hr_seasonality_test(const double *y, size_t n, size_t m);
 HR_EXPORT int hr_detect_periods(const double *y, size_t n, const size_t *candidates,
                                 size_t ncand, size_t *periods, size_t max);
 
+/* Candidate seasonal periods, in steps, for data sampled every `step_sec`
+ * seconds: one day and one week, each kept when it is a whole number of
+ * steps >= 2 (5-minute data: 288 and 2016; hourly: 24 and 168). Returns the
+ * count written (at most `max`, ascending); 0 for step_sec <= 0. Pass the
+ * result to hr_detect_periods to keep those the data show. */
+HR_EXPORT int hr_candidate_periods(int64_t step_sec, size_t *periods, size_t max);
+
 /* Classical multiplicative decomposition (centred moving average of order m,
  * as R's decompose(type = "multiplicative")): writes the m seasonal indices,
  * normalised to mean 1, aligned so that index[i % m] belongs to y[i]. */

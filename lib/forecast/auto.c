@@ -2,7 +2,8 @@
  * best candidates combined and the intervals calibrated conformally.
  *
  * Fit on y[0..n):
- *   1. Candidates (table below) are instantiated for the series' periods.
+ *   1. Candidates (table below: the default ones, or those named in the
+ *      spec) are instantiated for the series' periods.
  *      With one period p given, the weekly multiple 7p is tried as well when
  *      the data hold at least two such cycles and the autocorrelation at 7p
  *      passes M4's 90 % test: demand driven by people cycles by the day and
@@ -33,7 +34,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum period_use { P_NONE, P_BASE, P_WEEK, P_BOTH };
+enum period_use {
+    P_NONE, /* only for non-seasonal data */
+    P_BASE, /* the base period; only for seasonal data */
+    P_WEEK, /* the weekly (longest) period; only when there is one */
+    P_BOTH, /* base and weekly periods; only for seasonal data */
+    P_OPT,  /* the base period if there is one, else non-seasonal */
+};
+
+enum default_use {
+    ON,          /* a default candidate */
+    NONSEASONAL, /* a default candidate for non-seasonal data only */
+    OFF,         /* only when named in spec "candidates=..." */
+};
 
 typedef struct cand_tmpl {
     const char *label;
@@ -41,14 +54,23 @@ typedef struct cand_tmpl {
     enum period_use periods;
     bool log;         /* fit on log(y); needs y > 0 */
     const char *spec; /* the member's spec */
+    enum default_use use;
 } cand_tmpl;
 
+/* The seasonal ETS is off by default: it costs about ten times the rest
+ * together (some 30 parameters by maximum likelihood per origin) for a gain
+ * within selection noise on M4 Hourly (docs/BENCHMARKS.md). */
+/* clang-format off */
 static const cand_tmpl candidates[] = {
-    {"snaive", "snaive", P_BASE, false, ""},  {"snaive-w", "snaive", P_WEEK, false, ""},
-    {"naive2", "naive2", P_BASE, false, ""},  {"mstl-log", "mstl", P_BOTH, true, "theta"},
-    {"theta", "theta", P_BASE, false, "std"}, {"ets", "ets", P_BASE, false, "ZZZ"},
-    {"naive", "naive", P_NONE, false, ""},
+    {"snaive",   "snaive", P_BASE, false, "",      ON},
+    {"snaive-w", "snaive", P_WEEK, false, "",      ON},
+    {"naive2",   "naive2", P_BASE, false, "",      ON},
+    {"mstl-log", "mstl",   P_BOTH, true,  "theta", ON},
+    {"theta",    "theta",  P_OPT,  false, "std",   ON},
+    {"ets",      "ets",    P_OPT,  false, "ZZZ",   NONSEASONAL},
+    {"naive",    "naive",  P_NONE, false, "",      ON},
 };
+/* clang-format on */
 #define NCAND       (sizeof candidates / sizeof candidates[0])
 #define MAX_ORIGINS 8
 #define MAX_TOP     4
@@ -66,6 +88,7 @@ typedef struct member {
 
 typedef struct auto_state {
     size_t origins, top;
+    bool explicit_list; /* spec named the candidates: exactly cand_on[] */
     bool cand_on[NCAND];
     /* fitted */
     member sel[MAX_TOP];
@@ -82,7 +105,7 @@ static int parse_spec(auto_state *st, const char *spec, hr_error *err)
 {
     st->origins = 2;
     st->top = 2;
-    for (size_t i = 0; i < NCAND; i++) st->cand_on[i] = true;
+    st->explicit_list = false;
     if (!spec || !*spec) return 0;
     char buf[HR_MODEL_SPEC_MAX];
     snprintf(buf, sizeof buf, "%s", spec);
@@ -102,7 +125,7 @@ static int parse_spec(auto_state *st, const char *spec, hr_error *err)
             else
                 st->top = (size_t)v;
         } else if (!strcmp(kv, "candidates")) {
-            for (size_t i = 0; i < NCAND; i++) st->cand_on[i] = false;
+            st->explicit_list = true;
             char list[HR_MODEL_SPEC_MAX];
             snprintf(list, sizeof list, "%s", val);
             char *s2 = NULL;
@@ -174,6 +197,9 @@ static bool cand_opts(const struct hr_model *m, const auto_state *st, const cand
         if (st->base_period == 0) return false;
         o->periods[o->nperiods++] = (size_t)st->base_period;
         if (st->week_period > 0) o->periods[o->nperiods++] = (size_t)st->week_period;
+        return true;
+    case P_OPT:
+        if (st->base_period > 0) o->periods[o->nperiods++] = (size_t)st->base_period;
         return true;
     }
     return false;
@@ -289,6 +315,12 @@ static size_t valid_horizon(const struct hr_model *m, const auto_state *st)
     return st->base_period > 0 ? 2 * (size_t)st->base_period : 12;
 }
 
+static bool candidate_enabled(const auto_state *st, const cand_tmpl *t, size_t c)
+{
+    if (st->explicit_list) return st->cand_on[c];
+    return t->use == ON || (t->use == NONSEASONAL && st->base_period == 0);
+}
+
 typedef struct fit_scratch {
     double *vmean, *vw; /* [NCAND][origins*H] validation forecasts */
     double *logbuf;     /* n */
@@ -299,7 +331,7 @@ static int validate(const struct hr_model *m, auto_state *st, const double *y, s
 {
     for (size_t c = 0; c < NCAND; c++) {
         st->scores_all[c] = NAN;
-        if (!st->cand_on[c]) continue;
+        if (!candidate_enabled(st, &candidates[c], c)) continue;
         double total = 0;
         size_t o;
         for (o = 1; o <= V; o++) {

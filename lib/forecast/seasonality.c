@@ -351,3 +351,14 @@ out:
     free(bg);
     return rc;
 }
+
+int hr_candidate_periods(int64_t step_sec, size_t *periods, size_t max)
+{
+    static const int64_t spans[] = {86400, 7 * 86400}; /* a day, a week */
+    int n = 0;
+    if (step_sec <= 0 || !periods) return 0;
+    for (size_t i = 0; i < sizeof spans / sizeof spans[0] && (size_t)n < max; i++)
+        if (spans[i] % step_sec == 0 && spans[i] / step_sec >= 2)
+            periods[n++] = (size_t)(spans[i] / step_sec);
+    return n;
+}

@@ -51,4 +51,22 @@ head -1 "$tmp/t" | grep -q '^# naive: Naive, 700 values, horizon 3, intervals: m
 # -o writes the same bytes as stdout.
 "$HR_BIN" forecast -i "$lines" -H 3 -m naive -o "$tmp/o"
 cmp "$tmp/t" "$tmp/o" || fail "-o differs from stdout"
+# No --season: the daily period of 5-minute data (288 steps) is detected
+# from the data (NAB file with two gaps; 14 days, a clear daily cycle is not
+# guaranteed, so use a series built from a real one: the PlanetLab day
+# repeated over 4 days with timestamps).
+python3 - "$HR_TEST_DATA" "$tmp/daily.csv" <<'PY'
+import os, sys, glob, datetime
+src = sorted(glob.glob(os.path.join(sys.argv[1], "planetlab", "*")))
+src = [f for f in src if not f.endswith("README.md")][0]
+vals = [int(l) for l in open(src)]
+with open(sys.argv[2], "w") as f:
+    f.write("timestamp,value\n")
+    t0 = datetime.datetime(2011, 3, 3)
+    for i in range(4 * 288):
+        t = t0 + datetime.timedelta(seconds=300 * i)
+        f.write(f"{t:%Y-%m-%d %H:%M:%S},{vals[i % 288]}\n")
+PY
+"$HR_BIN" forecast -i "$tmp/daily.csv" -H 3 -m snaive >"$tmp/d.out" 2>"$tmp/d.err"
+grep -q "seasonal period detected: 288 steps" "$tmp/d.err" || fail "no daily period detected: $(cat "$tmp/d.err")"
 echo "forecast: ok"

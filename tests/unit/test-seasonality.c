@@ -200,9 +200,30 @@ static void test_detect_m4(void **state)
     }
 }
 
+/* Candidate periods from the sampling step: a day and a week in steps. */
+static void test_candidate_periods(void **state)
+{
+    (void)state;
+    size_t p[4];
+    assert_int_equal(hr_candidate_periods(300, p, 4), 2);
+    assert_int_equal(p[0], 288);
+    assert_int_equal(p[1], 2016);
+    assert_int_equal(hr_candidate_periods(3600, p, 4), 2);
+    assert_int_equal(p[0], 24);
+    assert_int_equal(p[1], 168);
+    assert_int_equal(hr_candidate_periods(86400, p, 4), 1); /* daily data: the week */
+    assert_int_equal(p[0], 7);
+    assert_int_equal(hr_candidate_periods(7 * 86400, p, 4), 0);
+    assert_int_equal(hr_candidate_periods(7000, p, 4), 0); /* divides neither */
+    assert_int_equal(hr_candidate_periods(0, p, 4), 0);
+    assert_int_equal(hr_candidate_periods(300, p, 1), 1);
+    assert_int_equal(p[0], 288);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_candidate_periods),
         cmocka_unit_test(test_acf),       cmocka_unit_test(test_seasonality_test),
         cmocka_unit_test(test_decompose), cmocka_unit_test(test_detect_simulated),
         cmocka_unit_test(test_detect_m4),
