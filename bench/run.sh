@@ -34,16 +34,23 @@ echo "models' own intervals only, as statsmodels' fit + forecast)"
 t0=$(date +%s.%N)
 "$hr" backtest --m4 "$train" --test "$test" --horizon 48 --season 24 --calibrate never \
     --jobs "$jobs" --json >"$tmp/hr.json"
+echo "headroom: auto with the seasonal ETS among its candidates (opt-in)"
+"$hr" backtest --m4 "$train" --test "$test" --horizon 48 --season 24 --calibrate never \
+    --jobs "$jobs" --json --models auto \
+    --spec auto=candidates=snaive,snaive-w,naive2,mstl-log,theta,ets >"$tmp/hr-ets.json"
 t1=$(date +%s.%N)
 echo "statsmodels: naive2, ETSModel(A,Ad,A) by ML, ThetaModel(period 24); $jobs processes"
 "$py" "$here/statsmodels_m4.py" "$train" "$test" --season 24 --jobs "$jobs" --json >"$tmp/sm.json"
 t2=$(date +%s.%N)
 
-"$py" - "$tmp/hr.json" "$tmp/sm.json" "$t0" "$t1" "$t2" <<'PY'
+"$py" - "$tmp/hr.json" "$tmp/sm.json" "$t0" "$t1" "$t2" "$tmp/hr-ets.json" <<'PY'
 import json, math, sys
 hr = json.load(open(sys.argv[1]))
 sm = json.load(open(sys.argv[2]))
 t0, t1, t2 = map(float, sys.argv[3:6])
+for m in json.load(open(sys.argv[6]))["models"]:
+    m["model"] = "auto+ets"
+    hr["models"].append(m)
 ref = sm["models"]["naive2"]  # the M4 Naive2, the OWA baseline for every row
 
 def owa(m):
@@ -83,6 +90,12 @@ def ratio(a, b):
 
 print()
 ratio("auto", "ets")
+ratio("auto+ets", "ets")
 ratio("ets", "ets")
 ratio("theta", "theta")
 PY
+
+echo
+echo "ETS online update and automatic fit (bench/bench-ets.c)"
+"$(dirname "$hr")/bench-ets" "$shared/m4-hourly-sample/Hourly-train-sample20.csv" \
+    "$shared/m4-hourly-sample/Hourly-test-sample20.csv"

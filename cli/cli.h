@@ -73,6 +73,8 @@ int cli_parallel(size_t n, size_t jobs, void (*fn)(size_t i, void *ud), void *ud
 
 enum cli_calib { CLI_CALIB_AUTO, CLI_CALIB_ALWAYS, CLI_CALIB_NEVER };
 
+#define CLI_MAX_SPECS 8
+
 typedef struct cli_fc_opts {
     hr_model_opts mopts;
     size_t horizon;
@@ -82,7 +84,18 @@ typedef struct cli_fc_opts {
     size_t calib_origins; /* rolling origins on the training data */
     size_t calib_step;    /* 0 = max(1, horizon / 4) */
     bool fallback;        /* on failure try snaive, then naive */
+    /* --spec MODEL=SPEC: a model's specification (hr_model_opts.spec) */
+    const char *spec_model[CLI_MAX_SPECS];
+    const char *spec_value[CLI_MAX_SPECS];
+    size_t nspecs;
 } cli_fc_opts;
+
+/* Parse one --spec MODEL=SPEC into o (usage error naming it on failure). */
+int cli_parse_spec(const char *cmd, const char *val, cli_fc_opts *o);
+/* Create each --spec'd model once: a usage error names a bad one. */
+int cli_check_specs(const char *cmd, const cli_fc_opts *o);
+/* The options for `model`: o->mopts with its --spec applied. */
+void cli_model_opts(const cli_fc_opts *o, const char *model, hr_model_opts *out);
 
 typedef struct cli_fc_result {
     hr_forecast f; /* owned: hr_forecast_release */

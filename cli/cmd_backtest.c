@@ -52,6 +52,8 @@ static const char help_text[] =
     "        --step S         steps between origins (default: H)\n"
     "    -s, --season S       seasonal period (repeatable, at most 4); default none,\n"
     "                         with --m4 the M4 period of the ids (H 24, M 12, Q 4)\n"
+    "        --spec MODEL=SPEC  a model's specification (as in headroom forecast\n"
+    "                         --help), e.g. ets=AAdA; repeatable, one per model\n"
     "    -m, --models LIST    comma-separated model names (default: every\n"
     "                         registered model that accepts the options):\n"
     "%s"
@@ -146,6 +148,7 @@ static int parse_args(int argc, char **argv, struct bt_args *a)
         {"origins", required_argument, NULL, 'K'},
         {"step", required_argument, NULL, O_STEP},
         {"season", required_argument, NULL, 's'},
+        {"spec", required_argument, NULL, 'S'},
         {"models", required_argument, NULL, 'm'},
         {"calibrate", required_argument, NULL, O_CAL},
         {"calib-origins", required_argument, NULL, O_CALK},
@@ -179,6 +182,9 @@ static int parse_args(int argc, char **argv, struct bt_args *a)
             break;
         case O_STEP:
             if (cli_parse_size(cmd, "--step", optarg, 1, 100000, &a->step) < 0) return 2;
+            break;
+        case 'S':
+            if (cli_parse_spec(cmd, optarg, &a->fo) != 0) return 2;
             break;
         case 's':
             if (cli_parse_periods(cmd, optarg, a->fo.mopts.periods, &a->fo.mopts.nperiods) < 0)
@@ -224,6 +230,7 @@ static int parse_args(int argc, char **argv, struct bt_args *a)
         }
     }
     if (optind < argc) return cli_usage(cmd, "unexpected argument \"%s\"", argv[optind]);
+    if (cli_check_specs(cmd, &a->fo)) return 2;
     if (!a->input == !a->m4) return cli_usage(cmd, "give exactly one of --input or --m4");
     if (a->m4 && !a->test) return cli_usage(cmd, "--m4 needs --test TEST.csv");
     if (a->input && a->test) return cli_usage(cmd, "--test goes with --m4, not --input");

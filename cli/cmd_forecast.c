@@ -41,11 +41,55 @@ static bool calibrate(hr_model *m, const double *y, size_t n, const cli_fc_opts 
     return ok;
 }
 
+int cli_parse_spec(const char *cmd, const char *val, cli_fc_opts *o)
+{
+    const char *eq = strchr(val, '=');
+    if (!eq || eq == val)
+        return cli_usage(cmd, "--spec: \"%s\" is not MODEL=SPEC (e.g. auto=origins=3)", val);
+    if (strlen(eq + 1) >= HR_MODEL_SPEC_MAX)
+        return cli_usage(cmd, "--spec: \"%s\" is longer than %d characters", eq + 1,
+                         HR_MODEL_SPEC_MAX - 1);
+    if (o->nspecs == CLI_MAX_SPECS)
+        return cli_usage(cmd, "--spec: at most %d of them", CLI_MAX_SPECS);
+    o->spec_model[o->nspecs] = val;
+    o->spec_value[o->nspecs++] = eq + 1;
+    return 0;
+}
+
+void cli_model_opts(const cli_fc_opts *o, const char *model, hr_model_opts *out)
+{
+    *out = o->mopts;
+    for (size_t i = 0; i < o->nspecs; i++) {
+        size_t len = (size_t)(o->spec_value[i] - 1 - o->spec_model[i]);
+        if (strlen(model) == len && !strncmp(model, o->spec_model[i], len))
+            snprintf(out->spec, sizeof out->spec, "%s", o->spec_value[i]);
+    }
+}
+
+int cli_check_specs(const char *cmd, const cli_fc_opts *o)
+{
+    for (size_t i = 0; i < o->nspecs; i++) {
+        size_t len = (size_t)(o->spec_value[i] - 1 - o->spec_model[i]);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), o->spec_model[i]);
+        hr_model_opts mo;
+        cli_model_opts(o, name, &mo);
+        hr_model *m = NULL;
+        hr_error err = {0};
+        if (hr_model_new(name, &mo, &m, &err) < 0)
+            return cli_usage(cmd, "--spec %s: %s", o->spec_model[i], hr_error_message(&err));
+        hr_model_free(m);
+    }
+    return 0;
+}
+
 static int try_model(const char *name, const double *y, size_t n, const cli_fc_opts *o,
                      cli_fc_result *r, hr_error *err)
 {
     hr_model *m = NULL;
-    int rc = hr_model_new(name, &o->mopts, &m, err);
+    hr_model_opts mo;
+    cli_model_opts(o, name, &mo);
+    int rc = hr_model_new(name, &mo, &m, err);
     if (rc == 0) rc = hr_model_fit(m, y, n, err);
     if (rc == 0) rc = hr_model_forecast(m, o->horizon, &r->f, err);
     if (rc == 0) {
@@ -252,8 +296,14 @@ static const char help_text[] =
     "        --m4 FILE        M4 wide CSV of training series (batch mode)\n"
     "    -H, --horizon H      steps to forecast, 1..100000 (required)\n"
     "    -s, --season S       seasonal period in steps (repeat or \"24,168\" for\n"
-    "                         several, at most 4); default: none, with --m4 the\n"
-    "                         M4 period of the ids (H 24, M 12, Q 4)\n"
+    "                         several, at most 4); default: for timestamped input\n"
+    "                         the day and the week, when the data show them\n"
+    "                         (ACF peak confirmed by the periodogram); with --m4\n"
+    "                         the M4 period of the ids (H 24, M 12, Q 4)\n"
+    "        --spec MODEL=SPEC  a model's specification, e.g. ets=AAdA,\n"
+    "                         theta=opt, mstl=ets, combo=median:ets,theta,snaive,\n"
+    "                         auto=candidates=snaive,mstl-log,ets;top=2;origins=2\n"
+    "                         (repeatable, one per model)\n"
     "    -m, --model NAME     model (default: auto); registered models:\n"
     "%s"
     "    -q, --quantiles L    extra quantile levels in (0,1), comma-separated; the\n"
@@ -323,6 +373,7 @@ static int parse_args(int argc, char **argv, struct fc_args *a)
         {"m4", required_argument, NULL, 'M'},
         {"horizon", required_argument, NULL, 'H'},
         {"season", required_argument, NULL, 's'},
+        {"spec", required_argument, NULL, 'S'},
         {"model", required_argument, NULL, 'm'},
         {"quantiles", required_argument, NULL, 'q'},
         {"format", required_argument, NULL, 'f'},
@@ -347,6 +398,9 @@ static int parse_args(int argc, char **argv, struct fc_args *a)
             break;
         case 'H':
             if (cli_parse_size(cmd, "--horizon", optarg, 1, 100000, &a->fo.horizon) < 0) return 2;
+            break;
+        case 'S':
+            if (cli_parse_spec(cmd, optarg, &a->fo) != 0) return 2;
             break;
         case 's':
             if (cli_parse_periods(cmd, optarg, a->fo.mopts.periods, &a->fo.mopts.nperiods) < 0)
@@ -384,6 +438,7 @@ static int parse_args(int argc, char **argv, struct fc_args *a)
         }
     }
     if (optind < argc) return cli_usage(cmd, "unexpected argument \"%s\"", argv[optind]);
+    if (cli_check_specs(cmd, &a->fo)) return 2;
     if (!a->input == !a->m4) return cli_usage(cmd, "give exactly one of --input FILE or --m4 FILE");
     if (a->fo.horizon == 0) return cli_usage(cmd, "--horizon is required");
     if (!cli_model_known(a->model))

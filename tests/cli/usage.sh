@@ -50,6 +50,13 @@ printf '"V1","V2","V3"\n"H1","3","4x"\n' >"$tmp/bad-m4.csv"
 expect 1 "^headroom: $tmp/bad-m4.csv:2:[0-9]+: " -- forecast --m4 "$tmp/bad-m4.csv" -H 2 -m naive -o "$tmp/o.csv"
 [[ ! -e "$tmp/o.csv" ]] || fail "output written despite bad input"
 
+# --spec: MODEL=SPEC, and the spec is checked by the model.
+expect 2 '--spec: "bad" is not MODEL=SPEC' -- backtest --m4 "$m4/Hourly-train-sample20.csv" \
+    --test "$m4/Hourly-test-sample20.csv" --spec bad
+expect 2 '--spec auto=origins=99: auto: origins="99" must be 1..8' -- forecast -i "$series" -H 2 \
+    --spec auto=origins=99
+expect 2 '--spec nosuch=x: unknown model "nosuch"' -- forecast -i "$series" -H 2 --spec nosuch=x
+
 # --help: a manual page on stdout, exit 0.
 for cmd in forecast backtest; do
     "$HR_BIN" "$cmd" --help >"$tmp/help"
