@@ -210,45 +210,18 @@ int cli_read_series(const char *path, size_t period, hr_series *out, size_t *gap
     return 0;
 }
 
-/* mkostemp makes 0600 files; give the output the usual 0666 & ~umask. */
-static int fchmod_path_default(const char *path)
-{
-    mode_t mask = umask(0);
-    umask(mask);
-    return chmod(path, 0666 & ~mask);
-}
-
 int cli_write_atomic(const char *path, int (*fn)(FILE *out, void *ud), void *ud, hr_error *err)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) return hr_error_set(err, HR_ENOMEM, "out of memory");
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        hr_error_set(err, HR_EIO, "%s: cannot create a temporary file: %s", path, strerror(e));
-        free(tmp);
-        return HR_EIO;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) return hr_error_set(err, HR_ENOMEM, "out of memory");
+    int rc = fn(mem, ud);
+    if (fclose(mem) != 0 || rc != 0) {
+        free(buf);
+        return hr_error_set(err, HR_EIO, "%s: producing the output failed", path);
     }
-    FILE *fp = fdopen(fd, "w");
-    if (!fp) {
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return hr_error_set(err, HR_EIO, "%s: %s", path, strerror(errno));
-    }
-    int rc = fn(fp, ud);
-    if (fflush(fp) != 0 || ferror(fp)) rc = -1;
-    if (rc == 0 && fsync(fd) != 0) rc = -1;
-    int e = errno;
-    if (fclose(fp) != 0) rc = -1;
-    if (rc == 0 && fchmod_path_default(tmp) == 0 && rename(tmp, path) == 0) {
-        free(tmp);
-        return 0;
-    }
-    if (rc == 0) e = errno;
-    unlink(tmp);
-    free(tmp);
-    return hr_error_set(err, HR_EIO, "%s: write failed: %s", path, strerror(e ? e : EIO));
+    rc = hr_write_file_atomic(path, buf, len, err);
+    free(buf);
+    return rc;
 }

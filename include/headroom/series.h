@@ -138,4 +138,10 @@ HR_EXPORT int hr_m4_parse(const char *buf, size_t len, const char *name, hr_seri
 HR_EXPORT int hr_read_file(const char *path, size_t limit_bytes, char **out, size_t *len,
                            hr_error *err);
 
+/* Write buf[0..len) to `path` atomically: a temporary file beside it is
+ * written, fsync'ed, given mode 0666 & ~umask and renamed over `path`, and
+ * the directory is fsync'ed. On failure `path` is untouched and the
+ * temporary file removed. HR_EIO names the path and the failed step. */
+HR_EXPORT int hr_write_file_atomic(const char *path, const void *buf, size_t len, hr_error *err);
+
 #endif

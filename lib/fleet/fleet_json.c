@@ -2,6 +2,7 @@
  * the JSON path of the bad field, saving, and amounts with unit suffixes. */
 #include <headroom/fleet.h>
 #include <headroom/util.h>
+#include <headroom/series.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1238,14 +1239,6 @@ int hr_fleet_dump_json(const hr_fleet *f, char **out, size_t *len, hr_error *err
     return 0;
 }
 
-static int io_fail(hr_error *err, const char *path, const char *what)
-{
-    int e = errno;
-    hr_error_setpos(err, HR_EIO, path, 0, 0, "%s: %s", what, strerror(e));
-    if (err) err->sys_errno = e;
-    return HR_EIO;
-}
-
 int hr_fleet_save_json(const hr_fleet *f, const char *path, hr_error *err)
 {
     if (!path) return hr_error_set(err, HR_EINVAL, "no path");
@@ -1253,28 +1246,7 @@ int hr_fleet_save_json(const hr_fleet *f, const char *path, hr_error *err)
     size_t len = 0;
     int rc = hr_fleet_dump_json(f, &s, &len, err);
     if (rc < 0) return rc;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
-        free(s);
-        return hr_error_set(err, HR_ENOMEM, "out of memory");
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) rc = io_fail(err, path, "creating a temporary file");
-    for (size_t off = 0; rc == 0 && off < len;) {
-        ssize_t n = write(fd, s + off, len - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0)
-            rc = io_fail(err, path, "write");
-        else
-            off += (size_t)n;
-    }
-    if (rc == 0 && fsync(fd) != 0) rc = io_fail(err, path, "fsync");
-    if (fd >= 0 && close(fd) != 0 && rc == 0) rc = io_fail(err, path, "close");
-    if (rc == 0 && rename(tmp, path) != 0) rc = io_fail(err, path, "rename");
-    if (rc < 0 && fd >= 0) unlink(tmp);
-    free(tmp);
+    rc = hr_write_file_atomic(path, s, len, err);
     free(s);
     return rc;
 }

@@ -1,8 +1,9 @@
-/* Whole-file reads with a size limit. */
+/* Whole-file reads with a size limit; atomic whole-file writes. */
 #include <headroom/series.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -79,5 +80,62 @@ int hr_read_file(const char *path, size_t limit_bytes, char **out, size_t *len, 
 out:
     free(buf);
     close(fd);
+    return rc;
+}
+
+/* mkostemp makes 0600 files; give the result the usual 0666 & ~umask. The
+ * umask is read without changing it where the kernel can say it. */
+static mode_t default_mode(void)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return 0666 & ~mask;
+}
+
+int hr_write_file_atomic(const char *path, const void *buf, size_t len, hr_error *err)
+{
+    if (!path || (!buf && len))
+        return hr_error_set(err, HR_EINVAL, "hr_write_file_atomic: no path");
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp) return hr_error_set(err, HR_ENOMEM, "out of memory");
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int rc = 0, fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        rc = io_error(err, path, "cannot create a temporary file", errno);
+        free(tmp);
+        return rc;
+    }
+    const char *p = buf;
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, p + off, len - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            rc = io_error(err, path, "write", errno);
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (rc == 0 && fchmod(fd, default_mode()) != 0) rc = io_error(err, path, "chmod", errno);
+    if (rc == 0 && fsync(fd) != 0) rc = io_error(err, path, "fsync", errno);
+    if (close(fd) != 0 && rc == 0) rc = io_error(err, path, "close", errno);
+    if (rc == 0 && rename(tmp, path) != 0) rc = io_error(err, path, "rename", errno);
+    if (rc < 0) {
+        unlink(tmp);
+    } else {
+        /* Make the rename itself durable: fsync the directory. */
+        char *dir = strdup(path);
+        if (dir) {
+            char *slash = strrchr(dir, '/');
+            const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
+            int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+            }
+            free(dir);
+        }
+    }
+    free(tmp);
     return rc;
 }

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdalign.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include <headroom/series.h>
 #include <headroom/util.h>
@@ -347,14 +349,56 @@ static void test_error(void **state)
     assert_string_equal(hr_error_message(NULL), "unknown error");
 }
 
+/* Atomic writes: the content lands whole, replaces the old file, leaves no
+ * temporary file behind, and a failure leaves the target untouched. */
+static void test_write_atomic(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/hr-atomic-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], bad[300];
+    snprintf(path, sizeof path, "%s/out.csv", dir);
+    hr_error err = {0};
+    assert_int_equal(hr_write_file_atomic(path, "first\n", 6, &err), 0);
+    assert_int_equal(hr_write_file_atomic(path, "second\n", 7, &err), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(hr_read_file(path, 0, &buf, &len, &err), 0);
+    assert_int_equal(len, 7);
+    assert_string_equal(buf, "second\n");
+    free(buf);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    mode_t mask = umask(0);
+    umask(mask);
+    assert_int_equal(st.st_mode & 0777, 0666 & ~mask);
+    /* A missing directory: HR_EIO naming the path, nothing written. */
+    snprintf(bad, sizeof bad, "%s/no/such/dir/x", dir);
+    assert_int_equal(hr_write_file_atomic(bad, "x", 1, &err), HR_EIO);
+    assert_non_null(strstr(err.msg, bad));
+    /* Only out.csv is in the directory: no temporary file left over. */
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            assert_string_equal(e->d_name, "out.csv");
+            files++;
+        }
+    closedir(d);
+    assert_int_equal(files, 1);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arena_basic), cmocka_unit_test(test_arena_limit),
-        cmocka_unit_test(test_vec),         cmocka_unit_test(test_map_basic),
-        cmocka_unit_test(test_map_many),    cmocka_unit_test(test_map_churn),
-        cmocka_unit_test(test_map_limit),   cmocka_unit_test(test_read_file),
-        cmocka_unit_test(test_error),
+        cmocka_unit_test(test_write_atomic), cmocka_unit_test(test_arena_basic),
+        cmocka_unit_test(test_arena_limit),  cmocka_unit_test(test_vec),
+        cmocka_unit_test(test_map_basic),    cmocka_unit_test(test_map_many),
+        cmocka_unit_test(test_map_churn),    cmocka_unit_test(test_map_limit),
+        cmocka_unit_test(test_read_file),    cmocka_unit_test(test_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
