@@ -34,9 +34,14 @@ static void show_progress(const char *what, size_t done, size_t n, double t0, bo
 {
     double el = hr_clock_sec() - t0;
     double rate = el > 0 ? (double)done / el : 0;
-    double eta = rate > 0 ? (double)(n - done) / rate : 0;
-    fprintf(stderr, "\r%s: %zu/%zu series, %.1f/s, ETA %.0f s   %s", what, done, n, rate, eta,
-            final ? "\n" : "");
+    if (done == 0) {
+        fprintf(stderr, "\r%s: 0/%zu series, starting   ", what, n);
+    } else if (final) {
+        fprintf(stderr, "\r%s: %zu/%zu series, %.1f/s, %.1f s        \n", what, done, n, rate, el);
+    } else {
+        fprintf(stderr, "\r%s: %zu/%zu series, %.1f/s, ETA %.0f s   ", what, done, n, rate,
+                (double)(n - done) / rate);
+    }
     fflush(stderr);
 }
 
