@@ -65,7 +65,7 @@ def fmt(v, spec):
 
 print()
 print(f"{hr['series']} series (statsmodels {sm['statsmodels']})")
-print(f"{'system':12s} {'model':8s} {'sMAPE':>8s} {'MASE':>7s} {'OWA':>7s} {'s/series':>10s}")
+print(f"{'system':12s} {'model':8s} {'sMAPE':>8s} {'MASE':>7s} {'OWA':>7s} {'cov90':>6s} {'s/series':>10s}")
 rows = {}
 for m in hr["models"]:
     rows[("headroom", m["model"])] = m
@@ -74,7 +74,8 @@ for name, m in sm["models"].items():
 for (system, name), m in rows.items():
     m["owa_ref"] = owa(m)
     print(f"{system:12s} {name:8s} {fmt(m['smape'], '8.3f')} {fmt(m['mase'], '7.3f')} "
-          f"{fmt(m['owa_ref'], '7.3f')} {fmt(m['seconds_per_series'], '10.6f')}")
+          f"{fmt(m['owa_ref'], '7.3f')} {fmt(m.get('coverage90'), '6.3f')} "
+          f"{fmt(m['seconds_per_series'], '10.6f')}")
 print(f"\nOWA: against statsmodels_m4.py's Naive2 on the same series (M4 definitions).")
 if hr.get("baseline") == "naive2":
     n2 = rows[("headroom", "naive2")]
