@@ -13,7 +13,7 @@ SHARED    ?= ../shared/data
 HR         = $(BUILD)/headroom
 
 .PHONY: all deps build asan fuzz-build run test test-release test-asan \
-        valgrind fuzz bench bench-deps format clean
+        valgrind fuzz bench bench-deps format format-check clean
 
 all: build
 
@@ -51,7 +51,7 @@ valgrind: build
 fuzz: fuzz-build
 	@scripts/fuzz-brief.sh $(FUZZ) $(FUZZ_SECS)
 
-test: test-release test-asan valgrind fuzz
+test: format-check test-release test-asan valgrind fuzz
 	@echo "headroom: all test stages passed"
 
 bench-deps:
@@ -62,6 +62,11 @@ bench: build bench-deps
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+# Every tracked C file as .clang-format has it (clang-format 14, Debian 12).
+format-check: deps
+	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror \
+	    && echo "format: $$(git ls-files '*.c' '*.h' | wc -l) files clean"
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)

@@ -5,7 +5,7 @@
 #   scripts/deps.sh --bench    also the benchmark's reference (statsmodels)
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev valgrind
+pkgs=(build-essential cmake pkg-config git clang clang-format libclang-rt-14-dev valgrind python3
       libcmocka-dev libjansson-dev)
 if [[ "${1:-}" == "--bench" ]]; then
     pkgs+=(python3 python3-numpy python3-pandas python3-statsmodels)

@@ -17,28 +17,28 @@
 
 enum hr_errcode {
     HR_OK = 0,
-    HR_ENOMEM = -1,    /* out of memory */
-    HR_EINVAL = -2,    /* invalid argument */
-    HR_EPARSE = -3,    /* malformed input */
-    HR_EIO = -4,       /* I/O error (errno in hr_error.sys_errno) */
-    HR_ERANGE = -5,    /* value out of range / overflow */
-    HR_ENOTFOUND = -6, /* no such item */
-    HR_EEXIST = -7,    /* item already exists */
-    HR_ENOTSUP = -8,   /* operation not supported by this object */
-    HR_ELIMIT = -9,    /* a configured size limit was reached */
-    HR_ECONVERGE = -10,/* numerical method failed to converge */
-    HR_ESTATE = -11,   /* object in the wrong state (e.g. not fitted) */
-    HR_EDATA = -12,    /* data unusable for this operation (too short, all NaN) */
-    HR_ECANCELED = -13,/* canceled by the caller */
+    HR_ENOMEM = -1,     /* out of memory */
+    HR_EINVAL = -2,     /* invalid argument */
+    HR_EPARSE = -3,     /* malformed input */
+    HR_EIO = -4,        /* I/O error (errno in hr_error.sys_errno) */
+    HR_ERANGE = -5,     /* value out of range / overflow */
+    HR_ENOTFOUND = -6,  /* no such item */
+    HR_EEXIST = -7,     /* item already exists */
+    HR_ENOTSUP = -8,    /* operation not supported by this object */
+    HR_ELIMIT = -9,     /* a configured size limit was reached */
+    HR_ECONVERGE = -10, /* numerical method failed to converge */
+    HR_ESTATE = -11,    /* object in the wrong state (e.g. not fitted) */
+    HR_EDATA = -12,     /* data unusable for this operation (too short, all NaN) */
+    HR_ECANCELED = -13, /* canceled by the caller */
 };
 
 #define HR_ERROR_MSG_MAX 512
 
 /* A caller-owned error report. Zero-initialise it (`hr_error err = {0};`). */
 typedef struct hr_error {
-    int code;                      /* last HR_E* code, 0 if none */
-    int sys_errno;                 /* errno for HR_EIO, else 0 */
-    char msg[HR_ERROR_MSG_MAX];    /* "file:line:col: what" or "what" */
+    int code;                   /* last HR_E* code, 0 if none */
+    int sys_errno;              /* errno for HR_EIO, else 0 */
+    char msg[HR_ERROR_MSG_MAX]; /* "file:line:col: what" or "what" */
 } hr_error;
 
 /* Static description of an error code ("out of memory"); never NULL. */

@@ -16,20 +16,20 @@
 #include "common.h"
 #include "error.h"
 
-#define HR_MAX_PERIODS 4
-#define HR_MAX_QUANTILES 32
+#define HR_MAX_PERIODS    4
+#define HR_MAX_QUANTILES  32
 #define HR_MODEL_SPEC_MAX 64
 
 /* ---- forecasts ----------------------------------------------------------------- */
 
 typedef struct hr_forecast {
-    size_t h;                          /* steps ahead */
-    size_t nq;                         /* number of quantile levels */
-    double levels[HR_MAX_QUANTILES];   /* quantile levels, strictly ascending in (0,1) */
-    double *mean;                      /* [h] point forecast (mean, or median for combos) */
-    double *q;                         /* [h*nq]; quantile j at step i is q[i*nq + j] */
-    bool has_quantiles;                /* false: the model gave points only (q is NaN);
-                                          calibrate (hr_calib_apply) to fill it */
+    size_t h;                        /* steps ahead */
+    size_t nq;                       /* number of quantile levels */
+    double levels[HR_MAX_QUANTILES]; /* quantile levels, strictly ascending in (0,1) */
+    double *mean;                    /* [h] point forecast (mean, or median for combos) */
+    double *q;                       /* [h*nq]; quantile j at step i is q[i*nq + j] */
+    bool has_quantiles;              /* false: the model gave points only (q is NaN);
+                                        calibrate (hr_calib_apply) to fill it */
 } hr_forecast;
 
 /* Allocate a forecast for h steps and the given levels (copied, must be
@@ -67,14 +67,14 @@ typedef struct hr_model_opts {
 
 /* In-sample fit criteria. Fields that do not apply are NaN (or 0 for counts). */
 typedef struct hr_fit_info {
-    size_t nobs;      /* observations used */
-    int nparams;      /* estimated parameters, including initial states */
-    double loglik;    /* log-likelihood (concentrated as in Hyndman et al. for ETS) */
+    size_t nobs;   /* observations used */
+    int nparams;   /* estimated parameters, including initial states */
+    double loglik; /* log-likelihood (concentrated as in Hyndman et al. for ETS) */
     double aic, aicc, bic;
-    double mse;       /* in-sample one-step-ahead mean squared error */
+    double mse; /* in-sample one-step-ahead mean squared error */
     double mae;
-    double sigma2;    /* innovation variance estimate */
-    char desc[64];    /* the fitted form, e.g. "ETS(M,Ad,M)", "Theta(opt, theta=2.31)" */
+    double sigma2; /* innovation variance estimate */
+    char desc[64]; /* the fitted form, e.g. "ETS(M,Ad,M)", "Theta(opt, theta=2.31)" */
 } hr_fit_info;
 
 /* Create a model by registry name ("naive", "snaive", "naive2", "ets",
@@ -119,8 +119,8 @@ HR_EXPORT bool hr_seasonality_test(const double *y, size_t n, size_t m);
 
 /* Detect seasonal periods among candidates (ACF peaks confirmed by the
  * periodogram). Writes up to `max` periods, ascending; returns the count. */
-HR_EXPORT int hr_detect_periods(const double *y, size_t n, const size_t *candidates,
-                                size_t ncand, size_t *periods, size_t max);
+HR_EXPORT int hr_detect_periods(const double *y, size_t n, const size_t *candidates, size_t ncand,
+                                size_t *periods, size_t max);
 
 /* Candidate seasonal periods, in steps, for data sampled every `step_sec`
  * seconds: one day and one week, each kept when it is a whole number of

@@ -46,8 +46,8 @@ typedef enum hr_agg { HR_AGG_MEAN, HR_AGG_MAX, HR_AGG_LAST, HR_AGG_SUM } hr_agg;
  * index-only input (step 0); HR_ERANGE if the time range overflows. An
  * empty input gives an empty output. `out` is initialised by the call
  * (name copied) and written only on success. */
-HR_EXPORT int hr_series_resample(const hr_series *in, int64_t new_step, hr_agg agg,
-                                 hr_series *out, hr_error *err);
+HR_EXPORT int hr_series_resample(const hr_series *in, int64_t new_step, hr_agg agg, hr_series *out,
+                                 hr_error *err);
 
 typedef enum hr_fill {
     HR_FILL_NONE,     /* leave NaN */
@@ -92,15 +92,15 @@ HR_EXPORT int hr_series_fill_gaps(hr_series *s, hr_fill policy, size_t period, h
  * start + k*step is an error naming its line. Blank lines are errors. The
  * series is named after the last component of `name`. */
 HR_EXPORT int hr_series_read_csv(const char *path, hr_series *out, hr_error *err);
-HR_EXPORT int hr_series_parse_csv(const char *buf, size_t len, const char *name,
-                                  hr_series *out, hr_error *err);
+HR_EXPORT int hr_series_parse_csv(const char *buf, size_t len, const char *name, hr_series *out,
+                                  hr_error *err);
 
 /* PlanetLab layout: one number per line, no header; the series gets the
  * given start and step (PlanetLab: 300 s; HR_EINVAL if step < 0) and is
  * named after the last component of `name`. Blank lines (a trailing one
  * too) and an empty file are errors; the last line need not end in LF. */
-HR_EXPORT int hr_series_read_lines(const char *path, int64_t start, int64_t step,
-                                   hr_series *out, hr_error *err);
+HR_EXPORT int hr_series_read_lines(const char *path, int64_t start, int64_t step, hr_series *out,
+                                   hr_error *err);
 HR_EXPORT int hr_series_parse_lines(const char *buf, size_t len, const char *name, int64_t start,
                                     int64_t step, hr_series *out, hr_error *err);
 

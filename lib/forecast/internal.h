@@ -16,8 +16,8 @@ struct hr_model {
 
 struct hr_model_ops {
     const char *name;
-    const char *summary;  /* one line, for --help */
-    bool has_intervals;   /* forecast() fills out->q */
+    const char *summary; /* one line, for --help */
+    bool has_intervals;  /* forecast() fills out->q */
     /* Validate m->opts and allocate m->impl. */
     int (*init)(struct hr_model *m, hr_error *err);
     /* y is finite, n >= 1 (the model checks its own minimum length). May be
@@ -40,7 +40,9 @@ int hr__forecast_from_paths(hr_forecast *out, const double *paths, size_t npaths
 /* Empty fit info (NaN everywhere, counts 0). */
 void hr__fit_info_clear(hr_fit_info *fi);
 /* Deterministic PRNG (xoshiro256**), seeded with splitmix64. */
-typedef struct hr__rng { uint64_t s[4]; } hr__rng;
+typedef struct hr__rng {
+    uint64_t s[4];
+} hr__rng;
 void hr__rng_seed(hr__rng *r, uint64_t seed);
 uint64_t hr__rng_next(hr__rng *r);
 double hr__rng_uniform(hr__rng *r); /* [0,1) */

@@ -10,14 +10,8 @@
 
 /* Every model, in the order `headroom forecast --help` lists them. */
 static const struct hr_model_ops *const registry[] = {
-    &hr__naive_ops,
-    &hr__snaive_ops,
-    &hr__naive2_ops,
-    &hr__theta_ops,
-    &hr__ets_ops,
-    &hr__mstl_ops,
-    &hr__combo_ops,
-    &hr__auto_ops,
+    &hr__naive_ops, &hr__snaive_ops, &hr__naive2_ops, &hr__theta_ops,
+    &hr__ets_ops,   &hr__mstl_ops,   &hr__combo_ops,  &hr__auto_ops,
 };
 #define NREG (sizeof registry / sizeof registry[0])
 
@@ -112,7 +106,8 @@ int hr_model_forecast(const hr_model *m, size_t h, hr_forecast *out, hr_error *e
     if (m->ops->has_intervals && out->nq) {
         /* Monotone quantiles: sorting each step's row is the rearrangement
          * of Chernozhukov et al., which never worsens the pinball loss. */
-        for (size_t i = 0; i < h; i++) qsort(out->q + i * out->nq, out->nq, sizeof(double), cmp_double);
+        for (size_t i = 0; i < h; i++)
+            qsort(out->q + i * out->nq, out->nq, sizeof(double), cmp_double);
         out->has_quantiles = true;
     }
     return 0;
@@ -205,8 +200,9 @@ int hr_parse_levels(const char *s, double *levels, size_t max, hr_error *err)
         size_t len = e ? (size_t)(e - p) : strlen(p);
         double v;
         if (hr_parse_double(p, len, &v) < 0 || !(v > 0 && v < 1))
-            return hr_error_set(err, HR_EPARSE, "quantile \"%.*s\" (item %zu) is not a number in (0,1)",
-                                (int)len, p, n + 1);
+            return hr_error_set(err, HR_EPARSE,
+                                "quantile \"%.*s\" (item %zu) is not a number in (0,1)", (int)len,
+                                p, n + 1);
         if (n == max) return hr_error_set(err, HR_ELIMIT, "more than %zu quantile levels", max);
         if (n && !(v > levels[n - 1]))
             return hr_error_set(err, HR_EPARSE, "quantile %g (item %zu) does not ascend", v, n + 1);

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 
 typedef struct naive_state {
-    size_t m;       /* 1 for naive, the season for snaive */
-    double *ring;   /* last m observations; ring[(pos + k) % m] is the k-th oldest */
-    size_t pos;     /* index of the oldest value */
-    double sse;     /* sum of squared residuals y_t - y_{t-m} */
-    size_t nres;    /* residual count */
+    size_t m;     /* 1 for naive, the season for snaive */
+    double *ring; /* last m observations; ring[(pos + k) % m] is the k-th oldest */
+    size_t pos;   /* index of the oldest value */
+    double sse;   /* sum of squared residuals y_t - y_{t-m} */
+    size_t nres;  /* residual count */
     double sae;
 } naive_state;
 
@@ -57,8 +57,8 @@ static int naive_fit(struct hr_model *m, const double *y, size_t n, hr_error *er
 {
     naive_state *st = m->impl;
     if (n < st->m)
-        return hr_error_set(err, HR_EDATA, "%s: needs at least %zu values, got %zu",
-                            m->ops->name, st->m, n);
+        return hr_error_set(err, HR_EDATA, "%s: needs at least %zu values, got %zu", m->ops->name,
+                            st->m, n);
     st->sse = st->sae = 0;
     st->nres = 0;
     for (size_t t = st->m; t < n; t++) {

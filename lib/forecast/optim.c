@@ -98,7 +98,8 @@ int hr__nelder_mead(hr__objective f, void *ud, double *x, size_t dim, const doub
         /* Contraction: outside if the reflection improved on the worst. */
         bool outside = fr < fv[dim];
         for (size_t k = 0; k < dim; k++)
-            xe[k] = outside ? xc[k] + rho * (xr[k] - xc[k]) : xc[k] + rho * (simplex[dim][k] - xc[k]);
+            xe[k] =
+                outside ? xc[k] + rho * (xr[k] - xc[k]) : xc[k] + rho * (simplex[dim][k] - xc[k]);
         project(xe, dim, lo, hi);
         double fc = eval(f, ud, xe);
         evals++;

@@ -10,9 +10,9 @@
 typedef double (*hr__objective)(const double *x, void *ud);
 
 typedef struct hr__nm_opts {
-    size_t max_evals; /* 0 = 200 * dim */
-    double ftol;      /* relative spread of the simplex values to stop (0 = 1e-8) */
-    double init_step; /* relative initial simplex step (0 = 0.1; absolute 0.05 near 0) */
+    size_t max_evals;    /* 0 = 200 * dim */
+    double ftol;         /* relative spread of the simplex values to stop (0 = 1e-8) */
+    double init_step;    /* relative initial simplex step (0 = 0.1; absolute 0.05 near 0) */
     const double *steps; /* per-coordinate absolute initial steps [dim] (NULL = init_step
                             rule); a step of 0 falls back to the init_step rule */
 } hr__nm_opts;

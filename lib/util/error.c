@@ -10,21 +10,36 @@
 const char *hr_strerror(int code)
 {
     switch (code) {
-    case HR_OK: return "success";
-    case HR_ENOMEM: return "out of memory";
-    case HR_EINVAL: return "invalid argument";
-    case HR_EPARSE: return "malformed input";
-    case HR_EIO: return "input/output error";
-    case HR_ERANGE: return "value out of range";
-    case HR_ENOTFOUND: return "not found";
-    case HR_EEXIST: return "already exists";
-    case HR_ENOTSUP: return "operation not supported";
-    case HR_ELIMIT: return "size limit reached";
-    case HR_ECONVERGE: return "numerical method did not converge";
-    case HR_ESTATE: return "object in the wrong state";
-    case HR_EDATA: return "data unusable for this operation";
-    case HR_ECANCELED: return "canceled";
-    default: return "unknown error";
+    case HR_OK:
+        return "success";
+    case HR_ENOMEM:
+        return "out of memory";
+    case HR_EINVAL:
+        return "invalid argument";
+    case HR_EPARSE:
+        return "malformed input";
+    case HR_EIO:
+        return "input/output error";
+    case HR_ERANGE:
+        return "value out of range";
+    case HR_ENOTFOUND:
+        return "not found";
+    case HR_EEXIST:
+        return "already exists";
+    case HR_ENOTSUP:
+        return "operation not supported";
+    case HR_ELIMIT:
+        return "size limit reached";
+    case HR_ECONVERGE:
+        return "numerical method did not converge";
+    case HR_ESTATE:
+        return "object in the wrong state";
+    case HR_EDATA:
+        return "data unusable for this operation";
+    case HR_ECANCELED:
+        return "canceled";
+    default:
+        return "unknown error";
     }
 }
 
@@ -51,8 +66,8 @@ int hr_error_set(hr_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-int hr_error_setpos(hr_error *err, int code, const char *name, long line, long col,
-                    const char *fmt, ...)
+int hr_error_setpos(hr_error *err, int code, const char *name, long line, long col, const char *fmt,
+                    ...)
 {
     if (!err) return code;
     char prefix[300];

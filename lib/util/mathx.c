@@ -9,6 +9,7 @@
 
 /* Wichura, "Algorithm AS 241: The Percentage Points of the Normal
  * Distribution", Applied Statistics 37(3), 1988 (PPND16, about 1e-16). */
+/* clang-format off */
 double hr_norm_ppf(double p)
 {
     if (!(p > 0 && p < 1)) {
@@ -54,6 +55,7 @@ double hr_norm_ppf(double p)
     }
     return q < 0 ? -val : val;
 }
+/* clang-format on */
 
 double hr_norm_cdf(double x)
 {

@@ -21,8 +21,7 @@ static void test_naive_exact(void **state)
     for (size_t i = 0; i < 4; i++) {
         assert_near(f.mean[i], 5.0, 1e-12);
         assert_near(hr_forecast_q(&f, i, 0), 5.0, 1e-12);
-        assert_near(hr_forecast_q(&f, i, 1), 5.0 + 1.959963984540054 * sigma * sqrt(i + 1.0),
-                            1e-9);
+        assert_near(hr_forecast_q(&f, i, 1), 5.0 + 1.959963984540054 * sigma * sqrt(i + 1.0), 1e-9);
     }
     assert_true(f.has_quantiles);
     /* Online update: the origin moves, the variance absorbs the new residual. */

@@ -223,10 +223,9 @@ static void test_candidate_periods(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_candidate_periods),
-        cmocka_unit_test(test_acf),       cmocka_unit_test(test_seasonality_test),
-        cmocka_unit_test(test_decompose), cmocka_unit_test(test_detect_simulated),
-        cmocka_unit_test(test_detect_m4),
+        cmocka_unit_test(test_candidate_periods), cmocka_unit_test(test_acf),
+        cmocka_unit_test(test_seasonality_test),  cmocka_unit_test(test_decompose),
+        cmocka_unit_test(test_detect_simulated),  cmocka_unit_test(test_detect_m4),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

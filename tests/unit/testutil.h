@@ -14,17 +14,17 @@
 #include <string.h>
 
 /* |a - b| <= tol, printing both values when it fails. tol 0 means exact. */
-#define assert_near(a, b, tol)                                                                 \
-    do {                                                                                       \
-        double a_ = (a), b_ = (b), t_ = (tol);                                                 \
-        if (!(fabs(a_ - b_) <= t_)) {                                                          \
-            print_error("%s = %.17g, expected %.17g (tolerance %g)\n", #a, a_, b_, t_);       \
-            fail();                                                                            \
-        }                                                                                      \
+#define assert_near(a, b, tol)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b), t_ = (tol);                                                     \
+        if (!(fabs(a_ - b_) <= t_)) {                                                              \
+            print_error("%s = %.17g, expected %.17g (tolerance %g)\n", #a, a_, b_, t_);            \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* Relative tolerance: |a - b| <= rel * max(|b|, 1e-300). */
-#define assert_rel(a, b, rel) assert_near((a), (b), (rel) * fmax(fabs((double)(b)), 1e-300))
+#define assert_rel(a, b, rel) assert_near((a), (b), (rel)*fmax(fabs((double)(b)), 1e-300))
 
 /* Path of a file under tests/data (HR_TEST_DATA, set by CTest). */
 static inline const char *test_data(const char *rel)
