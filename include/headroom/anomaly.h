@@ -1,0 +1,124 @@
+/* headroom/anomaly.h - streaming anomaly detection, root cause, suppression,
+ * and the Numenta Anomaly Benchmark (NAB) scorer.
+ *
+ * Thread-safety: every object here has one owner at a time; distinct objects
+ * may be used from different threads (no global mutable state).
+ */
+#ifndef HEADROOM_ANOMALY_H
+#define HEADROOM_ANOMALY_H
+
+#include "common.h"
+#include "error.h"
+
+/* ==== NAB scorer ==================================================================
+ * A re-implementation of NAB's scorer (nab/sweeper.py, scorer.py,
+ * optimizer.py at commit ea702d7): per-row weights from the labelled
+ * windows and a cost profile, a probationary period of
+ * min(floor(0.15 n), 750) rows that is never scored, one detection
+ * threshold per profile for the whole corpus chosen by a sweep over every
+ * distinct score, and normalisation from the null detector (0) to the
+ * perfect one (100). See tests/data/nab-score/README.md and
+ * docs/ARCHITECTURE.md for the rules in full. */
+
+#define HR_NAB_MAX_PROFILES   16
+#define HR_NAB_MAX_FILES      100000 /* label keys per labels file */
+#define HR_NAB_MAX_WINDOWS    100000 /* windows per data file */
+#define HR_NAB_MAX_JSON_BYTES ((size_t)64 << 20)
+
+/* A cost profile (profiles.json "CostMatrix"). tn is read but, as in NAB,
+ * never used. */
+typedef struct hr_nab_profile {
+    char name[64];
+    double tp, fp, fn, tn;
+} hr_nab_profile;
+
+/* Parse NAB's profiles.json: an object of profiles, each an object with a
+ * "CostMatrix" object holding the numbers tpWeight, fpWeight, fnWeight and
+ * tnWeight (finite, >= 0; other keys ignored). Writes up to `max` profiles
+ * in file order and returns their count. HR_EPARSE (syntax, missing or
+ * mistyped key: err names the file, line and column or the profile),
+ * HR_ELIMIT (more than `max` profiles or a name of 64 bytes or more,
+ * input over HR_NAB_MAX_JSON_BYTES), HR_EINVAL for NULL arguments. */
+HR_EXPORT int hr_nab_profiles_parse(const char *buf, size_t len, const char *name,
+                                    hr_nab_profile *out, size_t max, hr_error *err);
+/* As hr_nab_profiles_parse on a file (HR_EIO if it cannot be read). */
+HR_EXPORT int hr_nab_profiles_read(const char *path, hr_nab_profile *out, size_t max,
+                                   hr_error *err);
+
+/* One labelled window: both ends inclusive, Unix seconds (fractions of a
+ * second in the labels are dropped). */
+typedef struct hr_nab_window {
+    int64_t start, end;
+} hr_nab_window;
+
+typedef struct hr_nab_labels hr_nab_labels;
+
+/* Parse combined_windows.json: an object mapping "<category>/<file>.csv"
+ * to a list of [start, end] pairs of timestamp strings (hr_time_parse
+ * formats). In each list start <= end, and windows are sorted and do not
+ * overlap (HR_EPARSE naming the key otherwise). Limits HR_NAB_MAX_FILES,
+ * HR_NAB_MAX_WINDOWS, HR_NAB_MAX_JSON_BYTES (HR_ELIMIT). Free with
+ * hr_nab_labels_free. */
+HR_EXPORT int hr_nab_labels_parse(const char *buf, size_t len, const char *name,
+                                  hr_nab_labels **out, hr_error *err);
+HR_EXPORT int hr_nab_labels_read(const char *path, hr_nab_labels **out, hr_error *err);
+HR_EXPORT void hr_nab_labels_free(hr_nab_labels *l); /* NULL-safe */
+/* Number of files (keys), in file order. */
+HR_EXPORT size_t hr_nab_labels_count(const hr_nab_labels *l);
+/* Key i ("realAWSCloudwatch/x.csv"); NULL if i is out of range. */
+HR_EXPORT const char *hr_nab_labels_key(const hr_nab_labels *l, size_t i);
+/* Windows of key i: count, and *w points into `l` (valid until freed). */
+HR_EXPORT size_t hr_nab_labels_windows(const hr_nab_labels *l, size_t i, const hr_nab_window **w);
+/* Index of `key`, or HR_ENOTFOUND. */
+HR_EXPORT int hr_nab_labels_find(const hr_nab_labels *l, const char *key);
+
+/* Probationary rows of a file of n rows: min(floor(0.15 n), 750). */
+HR_EXPORT size_t hr_nab_probation(size_t n);
+/* NAB's scaled sigmoid: 2 / (1 + exp(5x)) - 1 for x <= 3, else -1. */
+HR_EXPORT double hr_nab_sigmoid(double x);
+
+/* Results of reading one detector's output file: the anomaly_score column. */
+/* Parse a NAB results CSV: a header naming an "anomaly_score" column (any
+ * other columns are ignored, e.g. timestamp, value, label, raw_score), then
+ * one row per data row. Scores must be numbers in [0, 1] (NaN, text and
+ * values outside are HR_EPARSE naming line and column). *scores is a
+ * malloc'd array (free it) of *n values; both are written only on success. */
+HR_EXPORT int hr_nab_results_parse(const char *buf, size_t len, const char *name, double **scores,
+                                   size_t *n, hr_error *err);
+HR_EXPORT int hr_nab_results_read(const char *path, double **scores, size_t *n, hr_error *err);
+
+typedef struct hr_nab_scorer hr_nab_scorer;
+
+/* Result of scoring a corpus under one profile. */
+typedef struct hr_nab_result {
+    double threshold;      /* chosen (or given) threshold; 1.1 = no detections */
+    double raw;            /* corpus raw score at that threshold */
+    double score;          /* normalised: 100 (raw - null) / (perfect - null) */
+    size_t tp, fp, fn, tn; /* rows (non-probationary) by NAB's per-row count */
+    size_t windows;        /* N_w: windows of every file added */
+} hr_nab_result;
+
+/* An empty corpus for the given profiles (copied; 1..HR_NAB_MAX_PROFILES).
+ * Free with hr_nab_scorer_free. */
+HR_EXPORT int hr_nab_scorer_new(const hr_nab_profile *profiles, size_t nprofiles,
+                                hr_nab_scorer **out, hr_error *err);
+HR_EXPORT void hr_nab_scorer_free(hr_nab_scorer *s); /* NULL-safe */
+/* Add one file: its n rows' timestamps (non-decreasing; repeats allowed),
+ * the detector's score per row and the file's windows. A window's left row
+ * L is the first row whose timestamp equals its start, R the first row
+ * equal to its end (HR_EDATA naming `key` if either is missing). Scores
+ * must lie in [0, 1] (HR_EDATA naming the row otherwise). n >= 1. */
+HR_EXPORT int hr_nab_scorer_add(hr_nab_scorer *s, const char *key, const int64_t *t,
+                                const double *scores, size_t n, const hr_nab_window *w, size_t nw,
+                                hr_error *err);
+/* NAB's threshold optimisation for profile `p` (index into the profiles
+ * given at creation): the candidate with the best corpus raw score, the
+ * highest threshold on a tie. HR_EINVAL for a bad index, HR_EDATA when no
+ * window was added (the normalisation is then undefined). */
+HR_EXPORT int hr_nab_scorer_optimize(const hr_nab_scorer *s, size_t p, hr_nab_result *out,
+                                     hr_error *err);
+/* The score at a fixed threshold (rows with score >= threshold detect). */
+HR_EXPORT int hr_nab_scorer_at(const hr_nab_scorer *s, size_t p, double threshold,
+                               hr_nab_result *out, hr_error *err);
+
+#endif
