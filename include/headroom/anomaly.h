@@ -121,4 +121,64 @@ HR_EXPORT int hr_nab_scorer_optimize(const hr_nab_scorer *s, size_t p, hr_nab_re
 HR_EXPORT int hr_nab_scorer_at(const hr_nab_scorer *s, size_t p, double threshold,
                                hr_nab_result *out, hr_error *err);
 
+/* ==== streaming detectors ==========================================================
+ * A detector is fed one sample at a time (timestamp, value) and returns a
+ * score in [0, 1] for it at once: a score never depends on later samples.
+ * Work per sample is O(1) and memory is fixed when the detector is created
+ * (hr_detector_state_bytes), except for the "gaussian" baseline, whose
+ * window is NAB's 6,400 values (O(window) per sample).
+ *
+ * Registered detectors (hr_detector_list):
+ *   gaussian  NAB's windowedGaussian, a faithful port (the baseline)
+ *   ewma      robust EWMA level with a MAD-like scale and a time-of-day profile
+ *   residual  one-step forecast residuals (Holt level/trend + daily profile,
+ *             or a model of the forecasting engine) scored by tail probability
+ *   cusum     two-sided CUSUM on standardised residuals (level shifts)
+ *   bocpd     Bayesian online change point detection (Adams & MacKay 2007),
+ *             Normal-Gamma model, run length truncated at a fixed maximum
+ *   ensemble  the ensemble used for NAB: combines the others (the default)
+ *
+ * Samples: timestamps must not decrease (repeats are fine); a NaN value is a
+ * missing sample (score 0, state unchanged); an infinite value is
+ * HR_EINVAL. */
+
+typedef struct hr_detector hr_detector;
+
+#define HR_DETECTOR_SPEC_MAX 64
+
+typedef struct hr_detector_opts {
+    /* Engine model for "residual" ("" = the built-in Holt + daily profile;
+     * e.g. "naive", "ets"): fitted on the first `warmup` values, then
+     * hr_model_update + a one-step forecast per sample. */
+    char model[HR_DETECTOR_SPEC_MAX];
+    size_t warmup; /* samples before any score (0 = the detector's default) */
+} hr_detector_opts;
+
+/* Why a sample scored what it did. `detector` names the detector (for the
+ * ensemble: the member that contributed most); `expected` and [lo, hi] are
+ * its expected value and central interval (NaN when it has none, e.g. before
+ * warm-up), `observed` the value fed. */
+typedef struct hr_anomaly_reason {
+    const char *detector; /* static string */
+    double score;         /* = the returned score */
+    double expected, lo, hi;
+    double observed;
+} hr_anomaly_reason;
+
+/* Create a detector by name (NULL opts = defaults). HR_ENOTFOUND for an
+ * unknown name, HR_EINVAL for bad options. Free with hr_detector_free. */
+HR_EXPORT int hr_detector_new(const char *name, const hr_detector_opts *opts, hr_detector **out,
+                              hr_error *err);
+HR_EXPORT void hr_detector_free(hr_detector *d); /* NULL-safe */
+/* Feed one sample: *score gets its score in [0, 1]; `why` (may be NULL)
+ * its reason. HR_EINVAL for an infinite value or a timestamp earlier than
+ * the previous one (the state is then unchanged). */
+HR_EXPORT int hr_detector_feed(hr_detector *d, int64_t t, double value, double *score,
+                               hr_anomaly_reason *why);
+HR_EXPORT const char *hr_detector_name(const hr_detector *d);
+/* Bytes of state held for the series (the object and everything it owns). */
+HR_EXPORT size_t hr_detector_state_bytes(const hr_detector *d);
+/* Registry listing, as hr_model_list. */
+HR_EXPORT size_t hr_detector_list(const char **names, const char **summaries, size_t max);
+
 #endif
