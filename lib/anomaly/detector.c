@@ -9,7 +9,8 @@
 #include "util/banned.h"
 
 static const struct hr_detector_ops *const registry[] = {
-    &hr__gaussian_detector,
+    &hr__ensemble_detector, &hr__residual_detector, &hr__ewma_detector,
+    &hr__cusum_detector,    &hr__bocpd_detector,    &hr__gaussian_detector,
 };
 #define NREG (sizeof registry / sizeof registry[0])
 
