@@ -34,17 +34,68 @@ static void detect_help(FILE *out)
     size_t n = hr_detector_list(names, sums, 16);
     for (size_t i = 0; i < n && i < 16; i++)
         fprintf(out, "                         %-9s %s\n", names[i], sums[i]);
-    fprintf(out, "      --model NAME     engine model for the residual detector (e.g. naive, ets)\n"
-                 "      --reasons        add columns detector,expected,lo,hi (the reason)\n"
-                 "  -j, --jobs N         files in parallel with --nab (default: online CPUs)\n"
-                 "      --explain        root cause: see 'headroom detect --explain --help'\n");
+    fprintf(out,
+            "      --model NAME     engine model for the residual detector (e.g. naive, ets)\n"
+            "      --reasons        add columns detector,expected,lo,hi (the reason)\n"
+            "      --annotations F  \"start,end,text\" lines: maintenance windows and the loop's\n"
+            "                       own actions; rows inside score 0 (expected, not an alarm)\n"
+            "  -j, --jobs N         files in parallel with --nab (default: online CPUs)\n"
+            "      --explain        root cause: see 'headroom detect --explain --help'\n");
 }
 
 typedef struct det_cfg {
     const char *detector;
     hr_detector_opts opts;
     bool reasons;
+    const hr_suppressor *sup; /* --annotations, may be NULL */
 } det_cfg;
+
+/* --annotations FILE: lines "start,end,text" (timestamps as in the data; a
+ * '#' line is a comment). */
+static int load_annotations(const char *path, hr_suppressor **out, hr_error *err)
+{
+    char *buf;
+    size_t len;
+    int rc = hr_read_file(path, (size_t)64 << 20, &buf, &len, err);
+    if (rc < 0) return rc;
+    hr_suppressor *s = NULL;
+    if ((rc = hr_suppress_new(HR_SUPPRESS_MAX, &s)) < 0)
+        rc = hr_error_set(err, rc, "out of memory");
+    long line = 0;
+    for (char *p = buf; rc == 0 && p < buf + len; line++) {
+        char *eol = memchr(p, '\n', (size_t)(buf + len - p));
+        size_t n = eol ? (size_t)(eol - p) : (size_t)(buf + len - p);
+        if (n && p[n - 1] == '\r') n--;
+        char *c1 = memchr(p, ',', n),
+             *c2 = c1 ? memchr(c1 + 1, ',', n - (size_t)(c1 + 1 - p)) : NULL;
+        int64_t a, b;
+        if (n == 0 || p[0] == '#') {
+            /* blank or comment */
+        } else if (!c2 || hr_time_parse(p, (size_t)(c1 - p), &a) < 0 ||
+                   hr_time_parse(c1 + 1, (size_t)(c2 - c1 - 1), &b) < 0) {
+            rc = hr_error_setpos(err, HR_EPARSE, path, line + 1, 1,
+                                 "expected \"start,end,text\" with two timestamps");
+        } else {
+            char text[HR_SUPPRESS_TEXT_MAX];
+            size_t tl = n - (size_t)(c2 + 1 - p);
+            if (tl >= sizeof text) tl = sizeof text - 1;
+            memcpy(text, c2 + 1, tl);
+            text[tl] = '\0';
+            if ((rc = hr_suppress_add_window(s, a, b, text)) < 0)
+                hr_error_setpos(err, rc, path, line + 1, 1, "%s",
+                                rc == HR_EINVAL ? "the window ends before it starts"
+                                                : "too many annotations");
+        }
+        p = eol ? eol + 1 : buf + len;
+    }
+    free(buf);
+    if (rc < 0) {
+        hr_suppress_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
 
 typedef struct det_out {
     const hr_csv_rows *rows;
@@ -82,7 +133,10 @@ static int write_rows(FILE *f, void *ud)
         /* 12 significant digits, as NAB's (Python 2) runner wrote scores. */
         fprintf(f, ",%.12g", o->score[i]);
         if (o->why) {
-            fprintf(f, ",%s", o->why[i].detector);
+            if (o->why[i].suppressed)
+                fprintf(f, ",suppressed: %s", o->why[i].suppressed);
+            else
+                fprintf(f, ",%s", o->why[i].detector);
             put_opt(f, o->why[i].expected);
             put_opt(f, o->why[i].lo);
             put_opt(f, o->why[i].hi);
@@ -109,6 +163,11 @@ static int detect_file(const det_cfg *c, const char *in, const char *out, hr_err
         if ((rc = hr_detector_feed(d, rows.t[i], rows.values[i], &score[i], why ? &why[i] : NULL)) <
             0)
             hr_error_set(err, rc, "%s: row %zu: the detector refused the sample", in, i + 1);
+        else if (c->sup) {
+            hr_anomaly_reason tmp;
+            hr_anomaly_reason *w = why ? &why[i] : &tmp;
+            if (hr_suppress_apply(c->sup, rows.t[i], w)) score[i] = 0; /* expected, not an alarm */
+        }
     if (rc == 0) {
         det_out o = {&rows, score, why};
         rc = cli_write_atomic(out, write_rows, &o, err);
@@ -247,19 +306,211 @@ static int detect_nab(const det_cfg *c, const char *data, const char *outdir, si
     return status;
 }
 
+/* ---- --explain: root cause over an aggregate and its children ---------------------- */
+
+static void explain_help(FILE *out)
+{
+    fprintf(out,
+            "usage: headroom detect --explain --aggregate AGG.csv --children DIR\n"
+            "                       [--at TIMESTAMP] [--top N] [-o OUT.csv]\n\n"
+            "Find the aggregate's anomaly (the row with the highest ensemble score, or the row\n"
+            "at --at) and rank the series beneath it (every *.csv in DIR, NAB layout) by\n"
+            "their contribution to its deviation from the expected value: each child's\n"
+            "observed minus its own one-step expectation (residual detector) at that time,\n"
+            "and its share of the aggregate's deviation. Prints a header comment with the\n"
+            "aggregate's figures, then \"rank,child,observed,expected,deviation,share\".\n");
+}
+
+/* Run `det` over a file; returns the reasons (malloc'd) and the rows. */
+static int run_reasons(const char *det, const char *path, hr_csv_rows *rows,
+                       hr_anomaly_reason **why, hr_error *err)
+{
+    hr_detector *d = NULL;
+    int rc = hr_series_read_csv_rows(path, rows, err);
+    if (rc == 0) rc = hr_detector_new(det, NULL, &d, err);
+    if (rc == 0 && !(*why = malloc(rows->len * sizeof **why)))
+        rc = hr_error_set(err, HR_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < rows->len; i++) {
+        double s;
+        if ((rc = hr_detector_feed(d, rows->t[i], rows->values[i], &s, &(*why)[i])) < 0)
+            hr_error_set(err, rc, "%s: row %zu: the detector refused the sample", path, i + 1);
+    }
+    hr_detector_free(d);
+    if (rc < 0) {
+        hr_csv_rows_release(rows);
+        free(*why);
+        *why = NULL;
+    }
+    return rc;
+}
+
+typedef struct explain_out {
+    const char *agg;
+    const char *ts;
+    const hr_anomaly_reason *aw;
+    char **names;
+    hr_rca_item *items;
+    size_t n, top;
+} explain_out;
+
+static int write_explain(FILE *f, void *ud)
+{
+    const explain_out *o = ud;
+    fprintf(f, "# aggregate %s at %s: observed ", o->agg, o->ts);
+    put_double(f, o->aw->observed);
+    fprintf(f, ", expected ");
+    put_double(f, o->aw->expected);
+    fprintf(f, " [");
+    put_double(f, o->aw->lo);
+    fprintf(f, ", ");
+    put_double(f, o->aw->hi);
+    fprintf(f, "], deviation ");
+    put_double(f, o->aw->observed - o->aw->expected);
+    fprintf(f, ", score %.6f (%s)\n", o->aw->score, o->aw->detector);
+    fprintf(f, "rank,child,observed,expected,deviation,share\n");
+    for (size_t i = 0; i < o->n && i < o->top; i++) {
+        const hr_rca_item *it = &o->items[i];
+        fprintf(f, "%zu,%s", i + 1, o->names[it->child]);
+        put_opt(f, it->observed);
+        put_opt(f, it->expected);
+        put_opt(f, it->deviation);
+        put_opt(f, it->share);
+        fputc('\n', f);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* The first row at or after t, or SIZE_MAX. */
+static size_t row_at(const hr_csv_rows *r, int64_t t)
+{
+    for (size_t i = 0; i < r->len; i++)
+        if (r->t[i] == t) return i;
+    return SIZE_MAX;
+}
+
+static int explain_children(const char *dir, int64_t t, explain_out *o, double *obs, double *exp,
+                            hr_error *err)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, o->names[i]);
+        hr_csv_rows rows = {0};
+        hr_anomaly_reason *why = NULL;
+        int rc = run_reasons("residual", path, &rows, &why, err);
+        if (rc < 0) return rc;
+        size_t k = row_at(&rows, t);
+        obs[i] = k == SIZE_MAX ? NAN : why[k].observed;
+        exp[i] = k == SIZE_MAX ? NAN : why[k].expected;
+        free(why);
+        hr_csv_rows_release(&rows);
+    }
+    return 0;
+}
+
+static int cli_detect_explain(int argc, char **argv)
+{
+    static const struct option lopts[] = {
+        {"explain", no_argument, NULL, 'E'},        {"aggregate", required_argument, NULL, 'a'},
+        {"children", required_argument, NULL, 'c'}, {"at", required_argument, NULL, 't'},
+        {"top", required_argument, NULL, 'n'},      {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    const char *agg = NULL, *dir = NULL, *at = NULL, *output = NULL;
+    size_t top = 20;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'E':
+            break;
+        case 'a':
+            agg = optarg;
+            break;
+        case 'c':
+            dir = optarg;
+            break;
+        case 't':
+            at = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'n':
+            if (cli_parse_size("detect", "--top", optarg, 1, 1000000, &top) < 0) return CLI_EUSAGE;
+            break;
+        case 'h':
+            explain_help(stdout);
+            return CLI_OK;
+        default:
+            return cli_usage("detect", "unknown option");
+        }
+    }
+    if (optind < argc) return cli_usage("detect", "unexpected argument \"%s\"", argv[optind]);
+    if (!agg || !dir) return cli_usage("detect", "--explain needs --aggregate and --children");
+    int64_t t_at = 0;
+    if (at && hr_time_parse(at, strlen(at), &t_at) < 0)
+        return cli_usage("detect", "--at: \"%s\" is not a timestamp", at);
+    hr_error err = {0};
+    hr_csv_rows rows = {0};
+    hr_anomaly_reason *aw = NULL;
+    nab_job j = {.data = dir};
+    explain_out o = {.agg = agg, .top = top};
+    double *obs = NULL, *exp = NULL;
+    int rc = run_reasons("ensemble", agg, &rows, &aw, &err);
+    size_t row = 0;
+    if (rc == 0 && at) {
+        if ((row = row_at(&rows, t_at)) == SIZE_MAX)
+            rc = hr_error_set(&err, HR_ENOTFOUND, "%s: no row at %s", agg, at);
+    } else if (rc == 0) {
+        for (size_t i = 1; i < rows.len; i++)
+            if (aw[i].score > aw[row].score) row = i;
+    }
+    if (rc == 0 && !isfinite(aw[row].expected))
+        rc = hr_error_set(&err, HR_EDATA, "%s: no expected value at row %zu (too early)", agg,
+                          row + 1);
+    if (rc == 0) rc = collect(&j, "", DETECT_MAX_DEPTH, &err);
+    if (rc == 0 && j.n == 0) rc = hr_error_set(&err, HR_EDATA, "%s: no *.csv files", dir);
+    if (rc == 0) {
+        qsort(j.rel, j.n, sizeof *j.rel, cmp_str);
+        o.names = j.rel;
+        o.n = j.n;
+        o.ts = hr_csv_rows_time_text(&rows, row);
+        o.aw = &aw[row];
+        obs = malloc(j.n * sizeof *obs);
+        exp = malloc(j.n * sizeof *exp);
+        o.items = malloc(j.n * sizeof *o.items);
+        if (!obs || !exp || !o.items) rc = hr_error_set(&err, HR_ENOMEM, "out of memory");
+    }
+    if (rc == 0) rc = explain_children(dir, rows.t[row], &o, obs, exp, &err);
+    if (rc == 0)
+        rc = hr_anomaly_explain(aw[row].observed, aw[row].expected, obs, exp, j.n, o.items, &err);
+    if (rc == 0) {
+        if (output)
+            rc = cli_write_atomic(output, write_explain, &o, &err);
+        else
+            rc = write_explain(stdout, &o) == 0 ? 0 : hr_error_set(&err, HR_EIO, "stdout");
+    }
+    for (size_t i = 0; i < j.n; i++) free(j.rel[i]);
+    free(j.rel);
+    free(obs);
+    free(exp);
+    free(o.items);
+    free(aw);
+    hr_csv_rows_release(&rows);
+    return rc < 0 ? cli_data_error(&err) : CLI_OK;
+}
+
 int cmd_detect(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"input", required_argument, NULL, 'i'},
-                                          {"nab", required_argument, NULL, 'N'},
-                                          {"output", required_argument, NULL, 'o'},
-                                          {"detector", required_argument, NULL, 'd'},
-                                          {"model", required_argument, NULL, 'M'},
-                                          {"reasons", no_argument, NULL, 'R'},
-                                          {"jobs", required_argument, NULL, 'j'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--explain")) return cli_detect_explain(argc, argv);
+    static const struct option lopts[] = {
+        {"input", required_argument, NULL, 'i'},  {"nab", required_argument, NULL, 'N'},
+        {"output", required_argument, NULL, 'o'}, {"detector", required_argument, NULL, 'd'},
+        {"model", required_argument, NULL, 'M'},  {"reasons", no_argument, NULL, 'R'},
+        {"jobs", required_argument, NULL, 'j'},   {"annotations", required_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     det_cfg c = {.detector = "ensemble"};
-    const char *input = NULL, *nab = NULL, *output = NULL;
+    const char *input = NULL, *nab = NULL, *output = NULL, *ann = NULL;
     size_t jobs = cli_online_cpus();
     int o;
     optind = 1;
@@ -276,6 +527,9 @@ int cmd_detect(int argc, char **argv)
             break;
         case 'd':
             c.detector = optarg;
+            break;
+        case 'A':
+            ann = optarg;
             break;
         case 'M':
             if (strlen(optarg) >= sizeof c.opts.model)
@@ -303,7 +557,14 @@ int cmd_detect(int argc, char **argv)
     if (hr_detector_new(c.detector, &c.opts, &probe, &err) < 0)
         return cli_usage("detect", "--detector: %s", hr_error_message(&err));
     hr_detector_free(probe);
-    if (nab) return detect_nab(&c, nab, output, jobs);
-    if (detect_file(&c, input, output, &err) < 0) return cli_data_error(&err);
-    return CLI_OK;
+    hr_suppressor *sup = NULL;
+    if (ann && load_annotations(ann, &sup, &err) < 0) return cli_data_error(&err);
+    c.sup = sup;
+    int status = CLI_OK;
+    if (nab)
+        status = detect_nab(&c, nab, output, jobs);
+    else if (detect_file(&c, input, output, &err) < 0)
+        status = cli_data_error(&err);
+    hr_suppress_free(sup);
+    return status;
 }

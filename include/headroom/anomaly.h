@@ -163,6 +163,8 @@ typedef struct hr_anomaly_reason {
     double score;         /* = the returned score */
     double expected, lo, hi;
     double observed;
+    const char *suppressed; /* NULL, or the annotation that makes it expected
+                               (hr_suppress_apply; owned by the suppressor) */
 } hr_anomaly_reason;
 
 /* Create a detector by name (NULL opts = defaults). HR_ENOTFOUND for an
@@ -180,5 +182,58 @@ HR_EXPORT const char *hr_detector_name(const hr_detector *d);
 HR_EXPORT size_t hr_detector_state_bytes(const hr_detector *d);
 /* Registry listing, as hr_model_list. */
 HR_EXPORT size_t hr_detector_list(const char **names, const char **summaries, size_t max);
+
+/* ==== root cause ===================================================================
+ * Given an aggregate (a host's CPU, a region's demand) that deviates from
+ * its expected value at some time, and the observed and expected values of
+ * the series beneath it at that time, rank the children by their
+ * contribution to the deviation. */
+
+typedef struct hr_rca_item {
+    size_t child; /* index into the inputs */
+    double observed, expected;
+    double deviation; /* observed - expected */
+    double share;     /* deviation / the aggregate's deviation (NaN if that is 0) */
+} hr_rca_item;
+
+/* Fill out[0..n) with every child, ranked: first those that deviate in the
+ * direction of the aggregate's deviation (agg_observed - agg_expected),
+ * largest first, then the others. Children with a NaN value rank last with
+ * NaN figures. The shares of an additive aggregate sum to 1. HR_EINVAL for
+ * NULL arrays with n > 0 or a non-finite aggregate. */
+HR_EXPORT int hr_anomaly_explain(double agg_observed, double agg_expected,
+                                 const double *child_observed, const double *child_expected,
+                                 size_t n, hr_rca_item *out, hr_error *err);
+
+/* ==== suppression ===================================================================
+ * Annotations that the control loop fills: maintenance windows and its own
+ * actions (a migration, a resize), after which the signal is expected to
+ * move. A detection inside one is marked expected, not an alarm. */
+
+#define HR_SUPPRESS_MAX      100000 /* annotations per set */
+#define HR_SUPPRESS_TEXT_MAX 64     /* bytes kept of an annotation's text */
+
+typedef struct hr_suppressor hr_suppressor;
+
+/* An empty set holding at most `max` annotations (1..HR_SUPPRESS_MAX).
+ * Free with hr_suppress_free. */
+HR_EXPORT int hr_suppress_new(size_t max, hr_suppressor **out);
+HR_EXPORT void hr_suppress_free(hr_suppressor *s); /* NULL-safe */
+/* A maintenance window [start, end] (Unix seconds, inclusive) with a short
+ * text (copied, cut at HR_SUPPRESS_TEXT_MAX - 1 bytes). HR_EINVAL if
+ * end < start, HR_ELIMIT past `max`. */
+HR_EXPORT int hr_suppress_add_window(hr_suppressor *s, int64_t start, int64_t end,
+                                     const char *text);
+/* An action of the loop at time t whose effect settles within settle_sec:
+ * the window [t, t + settle_sec]. */
+HR_EXPORT int hr_suppress_add_action(hr_suppressor *s, int64_t t, int64_t settle_sec,
+                                     const char *text);
+/* The text of an annotation covering t (the latest-starting one), or NULL.
+ * Linear in the number of annotations. */
+HR_EXPORT const char *hr_suppress_check(const hr_suppressor *s, int64_t t);
+/* Mark a detection: when t is covered, why->suppressed gets the annotation's
+ * text and true is returned; the score itself is kept (the detector has
+ * learnt the sample either way). */
+HR_EXPORT bool hr_suppress_apply(const hr_suppressor *s, int64_t t, hr_anomaly_reason *why);
 
 #endif

@@ -28,7 +28,7 @@ double hr__fc_sd(const hr__fc *f)
 {
     /* mean |e| * sqrt(pi/2) is sigma for normal errors; the floor keeps a
      * flat series from dividing by zero: 0.1 % of its magnitude. */
-    double floor = fmax(1e-3 * f->mag, f->quantum) + 1e-9;
+    double floor = fmax(1e-3 * f->mag, isfinite(f->quantum) ? f->quantum : 0) + 1e-9;
     double sd = 1.2533141373155 * f->scale;
     return sd > floor ? sd : floor;
 }
@@ -88,7 +88,7 @@ void hr__rmed_init(hr__rmed *r)
 
 double hr__rmed_sd(const hr__rmed *r)
 {
-    double floor = fmax(1e-3 * r->mag, r->quantum) + 1e-9;
+    double floor = fmax(1e-3 * r->mag, isfinite(r->quantum) ? r->quantum : 0) + 1e-9;
     double sd = 1.4826 * r->mad;
     return sd > floor ? sd : floor;
 }
@@ -243,7 +243,7 @@ double hr__tail_step(hr__tail *t, double v)
     size_t b = fb >= HR__TAIL_BINS - 1 ? HR__TAIL_BINS - 1 : (size_t)fb;
     double above = 0.5 * t->cnt[b];
     for (size_t k = b + 1; k < HR__TAIL_BINS; k++) above += t->cnt[k];
-    double p = (above + 0.5) / (t->n + 1);
+    double p = t->n > 0 ? (above + 0.5) / (t->n + 1) : 1.0;
     t->cnt[b] += 1;
     t->n += 1;
     return p > 1 ? 1 : p;

@@ -87,5 +87,5 @@ double hr__tail2(double z)
 
 void hr__reason_plain(hr_anomaly_reason *why, const char *det, double x, double score)
 {
-    *why = (hr_anomaly_reason){det, score, NAN, NAN, NAN, x};
+    *why = (hr_anomaly_reason){det, score, NAN, NAN, NAN, x, NULL};
 }

@@ -170,9 +170,9 @@ static void ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why
     if (best == CH_EWMA) {
         double sd = hr__rmed_sd(&e->rm);
         *why = (hr_anomaly_reason){ch_name[best],        s, e->rm.med, e->rm.med - Z95 * sd,
-                                   e->rm.med + Z95 * sd, x};
+                                   e->rm.med + Z95 * sd, x, NULL};
     } else if (engine) {
-        *why = (hr_anomaly_reason){ch_name[best], s, e->m_expected, e->m_lo, e->m_hi, x};
+        *why = (hr_anomaly_reason){ch_name[best], s, e->m_expected, e->m_lo, e->m_hi, x, NULL};
     } else {
         double sd = hr__fc_sd(&e->fc);
         *why = (hr_anomaly_reason){ch_name[best],
@@ -180,7 +180,8 @@ static void ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why
                                    e->fc.expected,
                                    e->fc.expected - Z95 * sd,
                                    e->fc.expected + Z95 * sd,
-                                   x};
+                                   x,
+                                   NULL};
     }
     why->detector = e->which == NCH ? ch_name[best] : d->ops->name;
 }

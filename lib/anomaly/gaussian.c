@@ -98,7 +98,7 @@ static void wg_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why)
             update_window(w);
         }
     }
-    *why = (hr_anomaly_reason){"gaussian", score, mean, lo, hi, x};
+    *why = (hr_anomaly_reason){"gaussian", score, mean, lo, hi, x, NULL};
 }
 
 static size_t wg_bytes(const hr_detector *d)
