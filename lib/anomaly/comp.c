@@ -146,6 +146,11 @@ void hr__bocpd_init(hr__bocpd *b, double hazard)
     b->kappa[0] = 1;
     b->alpha[0] = 1;
     b->beta[0] = 1;
+    /* Slot r < RMAX - 1 has seen r samples since its change: alpha = 1 + r/2. */
+    for (size_t r = 0; r < HR__BOCPD_RMAX; r++) {
+        double a = 1 + 0.5 * (double)r;
+        b->lg[r] = lgamma(a + 0.5) - lgamma(a);
+    }
 }
 
 /* log Student-t predictive density of the Normal-Gamma posterior. */
@@ -154,8 +159,8 @@ static double log_pred(const hr__bocpd *b, size_t r, double x)
     double a = b->alpha[r], k = b->kappa[r];
     double nu = 2 * a, s2 = b->beta[r] * (k + 1) / (a * k);
     double d = x - b->mu[r];
-    return lgamma(a + 0.5) - lgamma(a) - 0.5 * log(nu * M_PI * s2) -
-           (a + 0.5) * log1p(d * d / (nu * s2));
+    double lg = r < HR__BOCPD_RMAX - 1 ? b->lg[r] : lgamma(a + 0.5) - lgamma(a);
+    return lg - 0.5 * log(nu * M_PI * s2) - (a + 0.5) * log1p(d * d / (nu * s2));
 }
 
 void hr__bocpd_step(hr__bocpd *b, double x)
@@ -241,10 +246,10 @@ double hr__tail_step(hr__tail *t, double v)
     if (!(v >= 0)) v = 0;
     double fb = HR__TAIL_RES * log2(1 + v);
     size_t b = fb >= HR__TAIL_BINS - 1 ? HR__TAIL_BINS - 1 : (size_t)fb;
-    double above = 0.5 * t->cnt[b];
-    for (size_t k = b + 1; k < HR__TAIL_BINS; k++) above += t->cnt[k];
+    double above = t->ge[b] - 0.5 * t->cnt_at[b];
     double p = t->n > 0 ? (above + 0.5) / (t->n + 1) : 1.0;
-    t->cnt[b] += 1;
+    for (size_t k = 0; k <= b; k++) t->ge[k] += 1;
+    t->cnt_at[b] += 1;
     t->n += 1;
     return p > 1 ? 1 : p;
 }

@@ -9,7 +9,7 @@
 #define HR__SLOTS      288 /* time-of-day buckets of the daily profile */
 #define HR__SLOT_SEC   300 /* seconds per bucket */
 #define HR__LIK_SHORT  10  /* samples averaged by the likelihood step */
-#define HR__BOCPD_RMAX 64  /* run lengths kept by BOCPD */
+#define HR__BOCPD_RMAX 16  /* run lengths kept by BOCPD */
 
 /* One-step forecast: EWMA level (updates clipped at 4 scales, so that a
  * spike does not drag it) plus a time-of-day profile used when its recent
@@ -62,6 +62,7 @@ typedef struct hr__bocpd {
     double p[HR__BOCPD_RMAX]; /* run length posterior */
     double mu[HR__BOCPD_RMAX], kappa[HR__BOCPD_RMAX], alpha[HR__BOCPD_RMAX], beta[HR__BOCPD_RMAX];
     size_t nr;
+    double lg[HR__BOCPD_RMAX]; /* lgamma(a + 1/2) - lgamma(a) of slot r's alpha */
     double hazard;
     double cp;
 } hr__bocpd;
@@ -87,7 +88,8 @@ double hr__lik_step(hr__lik *l, double raw);
 #define HR__TAIL_BINS 96
 #define HR__TAIL_RES  8.0
 typedef struct hr__tail {
-    double cnt[HR__TAIL_BINS];
+    double ge[HR__TAIL_BINS]; /* values seen in bin b or above */
+    double cnt_at[HR__TAIL_BINS];
     double n;
 } hr__tail;
 /* P(V >= v) from the past (values in v's own bin count half), then learn

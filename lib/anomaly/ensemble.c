@@ -150,8 +150,8 @@ static void ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why
     bool engine = e->model && e->nwarm == e->need;
     if (engine) z = e->m_z;
     hr__cusum_step(&e->cu, z);
-    hr__bocpd_step(&e->bo, z);
-    hr__rmed_step(&e->rm, x);
+    if (e->which == NCH || e->which == CH_BOCPD) hr__bocpd_step(&e->bo, z);
+    if (e->which == CH_EWMA) hr__rmed_step(&e->rm, x);
     double az = fmin(fabs(z), 10);
     e->ring_sum += az - e->ring[e->ring_pos];
     e->ring[e->ring_pos] = az;
