@@ -7,6 +7,8 @@
 static const struct hr_cmd commands[] = {
     {"forecast", "forecast a series (or an M4 file) with intervals", cmd_forecast},
     {"backtest", "measure forecast accuracy (rolling origin or M4 split)", cmd_backtest},
+    {"detect", "detect anomalies in a series or a NAB corpus, explain them", cmd_detect},
+    {"nab", "score detector results with the NAB scorer (nab score)", cmd_nab},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])

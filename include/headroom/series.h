@@ -95,6 +95,32 @@ HR_EXPORT int hr_series_read_csv(const char *path, hr_series *out, hr_error *err
 HR_EXPORT int hr_series_parse_csv(const char *buf, size_t len, const char *name, hr_series *out,
                                   hr_error *err);
 
+/* The NAB file row by row, for detectors and the NAB scorer, which work by
+ * row index. Same layout, cell rules and messages as hr_series_read_csv,
+ * but nothing is put on a grid: timestamps must be non-decreasing (a
+ * repeat is allowed: two NAB files repeat 2014-03-09 03:00:00 twelve times
+ * at a DST change; an earlier one is "timestamp ... is earlier than ...")
+ * and every row is kept, in order. One data row is enough; a header alone
+ * is "no data rows after the header". */
+typedef struct hr_csv_rows {
+    size_t len;       /* rows */
+    int64_t *t;       /* [len] Unix seconds of each row (owned) */
+    double *values;   /* [len] finite values (owned) */
+    char *text;       /* owned: every row's timestamp text, NUL-terminated, back to back */
+    size_t *text_off; /* [len] offset of row i's timestamp text in `text` */
+} hr_csv_rows;
+
+/* Row i's timestamp exactly as written in the file (without quotes). */
+static inline const char *hr_csv_rows_time_text(const hr_csv_rows *r, size_t i)
+{
+    return r->text + r->text_off[i];
+}
+HR_EXPORT int hr_series_read_csv_rows(const char *path, hr_csv_rows *out, hr_error *err);
+HR_EXPORT int hr_series_parse_csv_rows(const char *buf, size_t len, const char *name,
+                                       hr_csv_rows *out, hr_error *err);
+/* Free everything; the struct is zeroed. NULL-safe. */
+HR_EXPORT void hr_csv_rows_release(hr_csv_rows *r);
+
 /* PlanetLab layout: one number per line, no header; the series gets the
  * given start and step (PlanetLab: 300 s; HR_EINVAL if step < 0) and is
  * named after the last component of `name`. Blank lines (a trailing one

@@ -12,6 +12,8 @@ typedef struct row {
     int64_t t;
     double v;
     long line;
+    const char *ts; /* the timestamp cell's text (unquoted, not decoded) */
+    size_t ts_len;
 } row;
 
 static int cmp_i64(const void *a, const void *b)
@@ -93,6 +95,8 @@ static int parse_row(hr__scan *sc, row *r, hr_error *err)
     }
     if ((rc = hr__cell_double(sc, &cv, &r->v, err)) < 0) return rc;
     r->line = ct.line;
+    r->ts = ct.s;
+    r->ts_len = ct.len;
     return 0;
 }
 
@@ -201,6 +205,101 @@ int hr_series_read_csv(const char *path, hr_series *out, hr_error *err)
     int rc = hr_read_file(path, HR__READ_MAX_BYTES, &buf, &len, err);
     if (rc < 0) return rc;
     rc = hr_series_parse_csv(buf, len, path, out, err);
+    free(buf);
+    return rc;
+}
+
+/* ---- row-oriented reader ------------------------------------------------------- */
+
+void hr_csv_rows_release(hr_csv_rows *r)
+{
+    if (!r) return;
+    free(r->t);
+    free(r->values);
+    free(r->text);
+    free(r->text_off);
+    memset(r, 0, sizeof *r);
+}
+
+/* Copy the rows into `out` (text bytes counted by the caller). */
+static int rows_build(const row *rs, size_t n, size_t text_bytes, hr_csv_rows *out)
+{
+    hr_csv_rows r = {0};
+    r.t = malloc(n * sizeof *r.t);
+    r.values = malloc(n * sizeof *r.values);
+    r.text_off = malloc(n * sizeof *r.text_off);
+    r.text = malloc(text_bytes);
+    if (!r.t || !r.values || !r.text_off || !r.text) {
+        hr_csv_rows_release(&r);
+        return HR_ENOMEM;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        r.t[i] = rs[i].t;
+        r.values[i] = rs[i].v;
+        r.text_off[i] = off;
+        memcpy(r.text + off, rs[i].ts, rs[i].ts_len);
+        off += rs[i].ts_len;
+        r.text[off++] = '\0';
+    }
+    r.len = n;
+    *out = r;
+    return 0;
+}
+
+int hr_series_parse_csv_rows(const char *buf, size_t len, const char *name, hr_csv_rows *out,
+                             hr_error *err)
+{
+    if ((!buf && len) || !out) return hr_error_set(err, HR_EINVAL, "parse_csv_rows: no input");
+    name = name ? name : "<input>";
+    hr__scan sc;
+    hr__scan_init(&sc, buf ? buf : "", len, name);
+    if (hr__scan_eof(&sc)) return hr_error_setpos(err, HR_EPARSE, name, 1, 1, "empty file");
+    int rc = parse_header(&sc, err);
+    if (rc < 0) return rc;
+    hr_vec rows;
+    hr_vec_init(&rows, sizeof(row), HR_SERIES_MAX_LEN);
+    size_t text_bytes = 0; /* <= len + rows: cannot overflow */
+    while (!hr__scan_eof(&sc)) {
+        row r;
+        if ((rc = parse_row(&sc, &r, err)) < 0) goto out;
+        if (rows.len > 0) {
+            const row *prev = hr_vec_at(&rows, rows.len - 1);
+            if (r.t < prev->t) {
+                char a[32], b[32];
+                fmt_time(r.t, a, sizeof a);
+                fmt_time(prev->t, b, sizeof b);
+                rc = hr_error_setpos(err, HR_EPARSE, name, r.line, 1,
+                                     "timestamp %s is earlier than %s on line %ld", a, b,
+                                     prev->line);
+                goto out;
+            }
+        }
+        if ((rc = hr_vec_push(&rows, &r)) < 0) {
+            rc = hr_error_setpos(err, rc, name, r.line, 1, "too many rows");
+            goto out;
+        }
+        text_bytes += r.ts_len + 1;
+    }
+    if (rows.len == 0) {
+        long eof_line = sc.p == sc.line_start ? sc.line : sc.line + 1;
+        rc = hr_error_setpos(err, HR_EPARSE, name, eof_line, 1, "no data rows after the header");
+        goto out;
+    }
+    if ((rc = rows_build(rows.data, rows.len, text_bytes, out)) < 0)
+        rc = hr_error_set(err, rc, "%s: out of memory for %zu rows", name, rows.len);
+out:
+    hr_vec_release(&rows);
+    return rc;
+}
+
+int hr_series_read_csv_rows(const char *path, hr_csv_rows *out, hr_error *err)
+{
+    char *buf;
+    size_t len;
+    int rc = hr_read_file(path, HR__READ_MAX_BYTES, &buf, &len, err);
+    if (rc < 0) return rc;
+    rc = hr_series_parse_csv_rows(buf, len, path, out, err);
     free(buf);
     return rc;
 }

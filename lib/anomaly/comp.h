@@ -1,0 +1,99 @@
+/* Library-internal building blocks of the streaming detectors: each is a
+ * fixed-size state with an O(1) update, shared by the single detectors and
+ * the ensemble. */
+#ifndef HR_ANOMALY_COMP_H
+#define HR_ANOMALY_COMP_H
+
+#include "anomaly/internal.h"
+
+#define HR__SLOTS      288 /* time-of-day buckets of the daily profile */
+#define HR__SLOT_SEC   300 /* seconds per bucket */
+#define HR__LIK_SHORT  10  /* samples averaged by the likelihood step */
+#define HR__BOCPD_RMAX 16  /* run lengths kept by BOCPD */
+
+/* One-step forecast: EWMA level (updates clipped at 4 scales, so that a
+ * spike does not drag it) plus a time-of-day profile used when its recent
+ * absolute error is clearly smaller than the level's alone. */
+typedef struct hr__fc {
+    double level, scale;  /* level; EW mean absolute residual */
+    double err_ns, err_s; /* EW mean |error| without / with the profile */
+    double prof[HR__SLOTS];
+    uint16_t prof_n[HR__SLOTS];
+    double mag;           /* EW mean |x|: a floor for the scale */
+    double prev, quantum; /* last value; smallest non-zero change seen */
+    size_t n;
+    /* last forecast */
+    double expected, z;
+    bool seasonal;
+} hr__fc;
+void hr__fc_init(hr__fc *f);
+/* Forecast x at time t, score it (f->expected, f->z), then learn it. */
+void hr__fc_step(hr__fc *f, int64_t t, double x);
+/* Scale of the residuals (>= a small floor): the interval half-width is
+ * about 2.5 of these for 95 %. */
+double hr__fc_sd(const hr__fc *f);
+
+/* Robust control limits: median and MAD tracked by stochastic
+ * approximation (each moves a step proportional to the current MAD towards
+ * the sample), so a burst of outliers moves them little. */
+typedef struct hr__rmed {
+    double med, mad, mag;
+    double prev, quantum; /* last value; smallest non-zero change seen */
+    size_t n;
+    double z;
+} hr__rmed;
+void hr__rmed_init(hr__rmed *r);
+void hr__rmed_step(hr__rmed *r, double x);
+double hr__rmed_sd(const hr__rmed *r);
+
+/* Two-sided CUSUM on standardised residuals z: S+ = max(0, S+ + z - k),
+ * S- likewise; reset after crossing h. `stat` = max(S+, S-) / h. */
+typedef struct hr__cusum {
+    double sp, sm, k, h, stat;
+} hr__cusum;
+void hr__cusum_init(hr__cusum *c, double k, double h);
+void hr__cusum_step(hr__cusum *c, double z);
+
+/* Bayesian online change point detection (Adams & MacKay 2007) with a
+ * Normal-Gamma prior on standardised input and a constant hazard; run
+ * lengths beyond HR__BOCPD_RMAX are merged into the last. `cp` is the
+ * posterior mass of run lengths shorter than 5 (a recent change). */
+typedef struct hr__bocpd {
+    double p[HR__BOCPD_RMAX]; /* run length posterior */
+    double mu[HR__BOCPD_RMAX], kappa[HR__BOCPD_RMAX], alpha[HR__BOCPD_RMAX], beta[HR__BOCPD_RMAX];
+    size_t nr;
+    double lg[HR__BOCPD_RMAX]; /* lgamma(a + 1/2) - lgamma(a) of slot r's alpha */
+    double hazard;
+    double cp;
+} hr__bocpd;
+void hr__bocpd_init(hr__bocpd *b, double hazard);
+void hr__bocpd_step(hr__bocpd *b, double z);
+
+/* Numenta's anomaly likelihood, streaming: raw scores in [0, 1] averaged
+ * over the last HR__LIK_SHORT samples, compared with the long-run mean and
+ * spread of that average (EW, rate `rate`); the output is
+ * log(1e-10 + Q) / log(1e-10) with Q the normal tail beyond the average. */
+typedef struct hr__lik {
+    double ring[HR__LIK_SHORT];
+    size_t pos, n;
+    double sum, mean, var, rate;
+    size_t warm; /* samples before any output */
+} hr__lik;
+void hr__lik_init(hr__lik *l, double rate, size_t warm);
+double hr__lik_step(hr__lik *l, double raw);
+
+/* Empirical upper tail of a non-negative statistic: counts in log-spaced
+ * bins (bin = floor(HR__TAIL_RES * log2(1 + v))), so the probability of a
+ * value at least as large as v among those seen so far costs O(bins). */
+#define HR__TAIL_BINS 96
+#define HR__TAIL_RES  8.0
+typedef struct hr__tail {
+    double ge[HR__TAIL_BINS]; /* values seen in bin b or above */
+    double cnt_at[HR__TAIL_BINS];
+    double n;
+} hr__tail;
+/* P(V >= v) from the past (values in v's own bin count half), then learn
+ * v. With nothing seen it returns 1. */
+double hr__tail_step(hr__tail *t, double v);
+
+#endif

@@ -1,0 +1,224 @@
+/* The streaming detectors over lib/anomaly/comp.h: residual, ewma, cusum,
+ * bocpd, and the ensemble that combines them.
+ *
+ * Every detector turns its statistic into a surprise u = -log10(p), with p
+ * the empirical probability of a statistic at least as large among the
+ * series' own past (hr__tail), and scores 1 - 10^-u when u beats the recent
+ * maximum surprise (decaying by ENS_DECAY a sample), half that otherwise:
+ * one high score per burst, so that a threshold chosen for a whole corpus
+ * sees one alarm per event.
+ *
+ * The ensemble's channels: |z| of the one-step forecast residual, the mean
+ * |z| over the last 10 samples, a two-sided CUSUM of z, and BOCPD's mass on
+ * a recent change; p of every channel but CUSUM is multiplied by
+ * ENS_WEAK (they need ten times stronger evidence), the smallest is
+ * Bonferroni-corrected for the 4 channels. Parameters and how they were
+ * chosen: docs/BENCHMARKS.md (issue 4). */
+#include "anomaly/comp.h"
+
+#include <headroom/forecast.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/banned.h"
+
+#define Z95          1.959963984540054
+#define ENS_WARM     150    /* samples before any score */
+#define ENS_DECAY    0.9995 /* recent maximum surprise: half-life ~1,400 samples (5 days at 5 min) */
+#define ENS_WEAK     10.0   /* evidence factor of the channels other than CUSUM */
+#define ENS_AVG      10     /* samples in the sustained-residual channel */
+#define CUSUM_K      0.5    /* allowance, in residual scales */
+#define CUSUM_H      8.0    /* decision interval (statistic reset past it) */
+#define BOCPD_HAZARD (1.0 / 250)
+
+enum { CH_RESID, CH_AVG, CH_CUSUM, CH_BOCPD, CH_EWMA, NCH };
+static const char *const ch_name[NCH] = {"residual", "residual-mean", "cusum", "bocpd", "ewma"};
+
+typedef struct surprise {
+    hr__tail tail;
+    double recent;
+} surprise;
+
+/* p -> score with the record rule; writes u. */
+static double surprise_score(surprise *s, double p, size_t n, double *u_out)
+{
+    double u = -log10(p > 1e-300 ? p : 1e-300);
+    double score = 0;
+    if (n >= ENS_WARM) score = (1 - pow(10, -u)) * (u > s->recent ? 1.0 : 0.5);
+    s->recent = fmax(s->recent * ENS_DECAY, u);
+    if (u_out) *u_out = u;
+    return score;
+}
+
+typedef struct ens {
+    int which; /* NCH: the ensemble; else one channel alone */
+    hr__fc fc;
+    hr__rmed rm;
+    hr__cusum cu;
+    hr__bocpd bo;
+    double ring[ENS_AVG], ring_sum;
+    size_t ring_pos;
+    hr__tail tail[NCH];
+    surprise out;
+    /* residual with an engine model */
+    hr_model *model;
+    hr_forecast f;
+    double *warm;
+    size_t nwarm, need;
+    double m_expected, m_lo, m_hi, m_z;
+} ens;
+
+static int ens_new(hr_detector *d, int which, hr_error *err)
+{
+    ens *e = calloc(1, sizeof *e);
+    if (!e) return hr_error_set(err, HR_ENOMEM, "detector: out of memory");
+    e->which = which;
+    hr__fc_init(&e->fc);
+    hr__rmed_init(&e->rm);
+    hr__cusum_init(&e->cu, CUSUM_K, CUSUM_H);
+    hr__bocpd_init(&e->bo, BOCPD_HAZARD);
+    d->impl = e;
+    if (which != CH_RESID || !d->opts.model[0]) return 0;
+    /* The engine's online update: fit on the first `warmup` values. */
+    static const double lv[2] = {0.025, 0.975};
+    e->need = d->opts.warmup ? d->opts.warmup : 288;
+    if (e->need < 8 || e->need > 100000) {
+        free(e);
+        d->impl = NULL;
+        return hr_error_set(err, HR_EINVAL, "residual: warmup must be in [8, 100000]");
+    }
+    int rc = hr_model_new(d->opts.model, NULL, &e->model, err);
+    if (rc == 0) rc = hr_forecast_init(&e->f, 1, lv, 2, err);
+    if (rc == 0 && !(e->warm = malloc(e->need * sizeof *e->warm)))
+        rc = hr_error_set(err, HR_ENOMEM, "residual: out of memory");
+    if (rc < 0) {
+        hr_forecast_release(&e->f);
+        hr_model_free(e->model);
+        free(e->warm);
+        free(e);
+        d->impl = NULL;
+        return rc;
+    }
+    e->m_expected = e->m_lo = e->m_hi = NAN;
+    return 0;
+}
+
+static size_t ens_bytes(const hr_detector *d)
+{
+    const ens *e = d->impl;
+    return sizeof *e + (e->warm ? e->need * sizeof *e->warm : 0);
+}
+
+static void ens_release(hr_detector *d)
+{
+    ens *e = d->impl;
+    if (!e) return;
+    hr_forecast_release(&e->f);
+    hr_model_free(e->model);
+    free(e->warm);
+    free(e);
+}
+
+/* The engine-model residual: z from the predictive 95 % interval. */
+static void model_step(ens *e, double x)
+{
+    e->m_z = 0;
+    if (e->nwarm < e->need) {
+        e->warm[e->nwarm++] = x;
+        if (e->nwarm == e->need && hr_model_fit(e->model, e->warm, e->need, NULL) < 0) {
+            hr_model_free(e->model); /* unusable: fall back to the built-in forecast */
+            e->model = NULL;
+        }
+    } else if (hr_model_forecast(e->model, 1, &e->f, NULL) == 0) {
+        e->m_expected = e->f.mean[0];
+        e->m_lo = hr_forecast_q(&e->f, 0, 0);
+        e->m_hi = hr_forecast_q(&e->f, 0, 1);
+        double sd = (e->m_hi - e->m_lo) / (2 * Z95);
+        e->m_z = sd > 0 ? (x - e->m_expected) / sd : 0;
+        hr_model_update(e->model, x);
+    }
+}
+
+static void ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why)
+{
+    ens *e = d->impl;
+    hr__fc_step(&e->fc, t, x);
+    double z = e->fc.z;
+    if (e->model) model_step(e, x);
+    bool engine = e->model && e->nwarm == e->need;
+    if (engine) z = e->m_z;
+    hr__cusum_step(&e->cu, z);
+    if (e->which == NCH || e->which == CH_BOCPD) hr__bocpd_step(&e->bo, z);
+    if (e->which == CH_EWMA) hr__rmed_step(&e->rm, x);
+    double az = fmin(fabs(z), 10);
+    e->ring_sum += az - e->ring[e->ring_pos];
+    e->ring[e->ring_pos] = az;
+    e->ring_pos = (e->ring_pos + 1) % ENS_AVG;
+    double stat[NCH] = {fabs(z), e->ring_sum / ENS_AVG, e->cu.stat, e->bo.cp, fabs(e->rm.z)};
+    double pmin = 1;
+    int best = e->which == NCH ? CH_CUSUM : e->which;
+    for (int k = 0; k < NCH; k++) {
+        if (e->which != NCH && k != e->which) continue;
+        if (e->which == NCH && k == CH_EWMA) continue; /* reason only: see the docs */
+        double p = hr__tail_step(&e->tail[k], stat[k]);
+        if (e->which == NCH) p = fmin(1, p * (k == CH_CUSUM ? 4 : 4 * ENS_WEAK));
+        if (p < pmin) pmin = p, best = k;
+    }
+    double s = surprise_score(&e->out, pmin, d->n, NULL);
+    if (best == CH_EWMA) {
+        double sd = hr__rmed_sd(&e->rm);
+        *why = (hr_anomaly_reason){ch_name[best],        s, e->rm.med, e->rm.med - Z95 * sd,
+                                   e->rm.med + Z95 * sd, x, NULL};
+    } else if (engine) {
+        *why = (hr_anomaly_reason){ch_name[best], s, e->m_expected, e->m_lo, e->m_hi, x, NULL};
+    } else {
+        double sd = hr__fc_sd(&e->fc);
+        *why = (hr_anomaly_reason){ch_name[best],
+                                   s,
+                                   e->fc.expected,
+                                   e->fc.expected - Z95 * sd,
+                                   e->fc.expected + Z95 * sd,
+                                   x,
+                                   NULL};
+    }
+    why->detector = e->which == NCH ? ch_name[best] : d->ops->name;
+}
+
+static int init_ensemble(hr_detector *d, hr_error *err)
+{
+    return ens_new(d, NCH, err);
+}
+static int init_residual(hr_detector *d, hr_error *err)
+{
+    return ens_new(d, CH_RESID, err);
+}
+static int init_ewma(hr_detector *d, hr_error *err)
+{
+    return ens_new(d, CH_EWMA, err);
+}
+static int init_cusum(hr_detector *d, hr_error *err)
+{
+    return ens_new(d, CH_CUSUM, err);
+}
+static int init_bocpd(hr_detector *d, hr_error *err)
+{
+    return ens_new(d, CH_BOCPD, err);
+}
+
+#define DETECTOR(id, nm, sum)                                                                      \
+    const struct hr_detector_ops hr__##id##_detector = {                                           \
+        .name = nm,                                                                                \
+        .summary = sum,                                                                            \
+        .init = init_##id,                                                                         \
+        .feed = ens_feed,                                                                          \
+        .state_bytes = ens_bytes,                                                                  \
+        .release = ens_release,                                                                    \
+    }
+
+DETECTOR(ensemble, "ensemble", "residual, its 10-sample mean, CUSUM and BOCPD combined (default)");
+DETECTOR(residual, "residual", "one-step forecast residual (level + daily profile, or --model)");
+DETECTOR(ewma, "ewma", "robust EWMA control limits: streaming median and MAD");
+DETECTOR(cusum, "cusum", "two-sided CUSUM of standardised forecast residuals");
+DETECTOR(bocpd, "bocpd", "Bayesian online change points (Adams & MacKay), Normal-Gamma");

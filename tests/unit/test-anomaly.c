@@ -1,0 +1,267 @@
+/* Streaming detectors on real NAB files (the strongest alarm falls in the
+ * labelled window), streaming (a score never depends on later rows), bad
+ * samples, the building blocks (CUSUM, BOCPD, empirical tail), root cause
+ * ranking and suppression annotations. */
+#include "testutil.h"
+
+#include "anomaly/comp.h"
+
+#include <headroom/anomaly.h>
+#include <headroom/series.h>
+
+static double *run(const char *det, const hr_csv_rows *r, hr_anomaly_reason *why)
+{
+    hr_detector *d = NULL;
+    hr_error err = {0};
+    assert_int_equal(hr_detector_new(det, NULL, &d, &err), 0);
+    double *s = malloc(r->len * sizeof *s);
+    assert_non_null(s);
+    for (size_t i = 0; i < r->len; i++) {
+        assert_int_equal(hr_detector_feed(d, r->t[i], r->values[i], &s[i], why ? &why[i] : NULL),
+                         0);
+        assert_true(s[i] >= 0 && s[i] <= 1);
+    }
+    hr_detector_free(d);
+    return s;
+}
+
+static void load(const char *rel, hr_csv_rows *r)
+{
+    char p[512];
+    snprintf(p, sizeof p, "nab-score/data/%s", rel);
+    hr_error err = {0};
+    assert_int_equal(hr_series_read_csv_rows(test_data(p), r, &err), 0);
+}
+
+/* After the probationary rows, the ensemble's highest score lies inside the
+ * file's labelled window (rows [l, r], from combined_windows.json). */
+static void test_argmax_in_window(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        size_t l, r;
+    } cases[] = {
+        {"artificialWithAnomaly/art_daily_jumpsup.csv", 2787, 3189},
+        {"realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv", 1526, 1868},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        hr_csv_rows r = {0};
+        load(cases[c].file, &r);
+        hr_anomaly_reason *why = malloc(r.len * sizeof *why);
+        assert_non_null(why);
+        double *s = run("ensemble", &r, why);
+        size_t best = hr_nab_probation(r.len);
+        for (size_t i = best; i < r.len; i++)
+            if (s[i] > s[best]) best = i;
+        if (best < cases[c].l || best > cases[c].r)
+            fail_msg("%s: highest score at row %zu, outside [%zu, %zu]", cases[c].file, best,
+                     cases[c].l, cases[c].r);
+        assert_true(s[best] > 0.95);
+        /* The reason: an expected value and an interval around it. */
+        assert_true(why[best].lo < why[best].expected && why[best].expected < why[best].hi);
+        assert_near(why[best].observed, r.values[best], 0);
+        assert_near(why[best].score, s[best], 0);
+        assert_non_null(why[best].detector);
+        free(s);
+        free(why);
+        hr_csv_rows_release(&r);
+    }
+    /* A file without anomalies reaches that level at most once. */
+    hr_csv_rows r = {0};
+    load("artificialNoAnomaly/art_daily_no_noise.csv", &r);
+    double *s = run("ensemble", &r, NULL);
+    size_t high = 0;
+    for (size_t i = hr_nab_probation(r.len); i < r.len; i++) high += s[i] >= 0.95;
+    assert_true(high <= 1);
+    free(s);
+    hr_csv_rows_release(&r);
+}
+
+/* Scores on a prefix equal the scores of the same rows in the whole file. */
+static void test_streaming(void **state)
+{
+    (void)state;
+    const char *names[16];
+    size_t nd = hr_detector_list(names, NULL, 16);
+    assert_int_equal(nd, 6);
+    hr_csv_rows r = {0};
+    load("realAWSCloudwatch/iio_us-east-1_i-a2eb1cd9_NetworkIn.csv", &r);
+    for (size_t k = 0; k < nd; k++) {
+        double *full = run(names[k], &r, NULL);
+        size_t len = r.len;
+        r.len = 700;
+        double *half = run(names[k], &r, NULL);
+        r.len = len;
+        for (size_t i = 0; i < 700; i++) assert_near(half[i], full[i], 0);
+        free(full);
+        free(half);
+    }
+    hr_csv_rows_release(&r);
+}
+
+static void test_bad_and_flat(void **state)
+{
+    (void)state;
+    const char *names[16];
+    size_t nd = hr_detector_list(names, NULL, 16);
+    for (size_t k = 0; k < nd; k++) {
+        hr_detector *d = NULL;
+        assert_int_equal(hr_detector_new(names[k], NULL, &d, NULL), 0);
+        double s;
+        hr_anomaly_reason why;
+        /* One row, then a long constant run: no alarm. */
+        for (int i = 0; i < 400; i++) {
+            assert_int_equal(hr_detector_feed(d, 1000 + 300 * i, 5.0, &s, &why), 0);
+            assert_true(s < 0.95);
+        }
+        assert_int_equal(hr_detector_feed(d, 1000 + 300 * 400, NAN, &s, &why), 0);
+        assert_near(s, 0, 0);
+        assert_int_equal(hr_detector_feed(d, 0, 5.0, &s, &why), HR_EINVAL);
+        assert_int_equal(hr_detector_feed(d, 1000 + 300 * 401, -INFINITY, &s, &why), HR_EINVAL);
+        /* A step after the flat run is the strongest alarm so far. */
+        assert_int_equal(hr_detector_feed(d, 1000 + 300 * 401, 50.0, &s, &why), 0);
+        if (strcmp(names[k], "bocpd") != 0 && strcmp(names[k], "cusum") != 0)
+            if (!(s > 0.9)) fail_msg("%s: step scored %g", names[k], s);
+        if (strcmp(names[k], "gaussian") != 0) assert_true(hr_detector_state_bytes(d) < 16 * 1024);
+        hr_detector_free(d);
+    }
+    hr_detector_opts o = {.model = "nosuch"};
+    hr_detector *d = NULL;
+    hr_error err = {0};
+    assert_int_equal(hr_detector_new("residual", &o, &d, &err), HR_ENOTFOUND);
+}
+
+/* The residual detector on the forecasting engine (naive): its expected
+ * value is the previous observation, with a positive-width interval. */
+static void test_engine_residual(void **state)
+{
+    (void)state;
+    hr_csv_rows r = {0};
+    load("realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv", &r);
+    hr_detector_opts o = {.model = "naive", .warmup = 100};
+    hr_detector *d = NULL;
+    assert_int_equal(hr_detector_new("residual", &o, &d, NULL), 0);
+    for (size_t i = 0; i < 400; i++) {
+        double s;
+        hr_anomaly_reason why;
+        assert_int_equal(hr_detector_feed(d, r.t[i], r.values[i], &s, &why), 0);
+        if (i > 100) {
+            assert_near(why.expected, r.values[i - 1], 1e-9);
+            assert_true(why.hi > why.lo);
+        }
+    }
+    hr_detector_free(d);
+    hr_csv_rows_release(&r);
+}
+
+/* Simple deterministic N(0,1)-ish noise: sum of 12 uniforms minus 6. */
+static double noise(uint64_t *s)
+{
+    double sum = 0;
+    for (int i = 0; i < 12; i++) {
+        *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+        sum += (double)(*s >> 11) / 9007199254740992.0;
+    }
+    return sum - 6;
+}
+
+static void test_blocks(void **state)
+{
+    (void)state;
+    /* CUSUM: a shift of 2 scales crosses h = 8 within 8/(2 - 0.5) + 1 steps. */
+    hr__cusum c;
+    hr__cusum_init(&c, 0.5, 8);
+    for (int i = 0; i < 5; i++) hr__cusum_step(&c, 2.0);
+    assert_near(c.stat, 7.5 / 8, 1e-12);
+    hr__cusum_step(&c, 2.0);
+    assert_true(c.stat >= 1);
+    /* BOCPD: the mass on a recent change is small in steady noise and large
+     * a few samples after the mean moves by 3. */
+    hr__bocpd b;
+    hr__bocpd_init(&b, 1.0 / 250);
+    uint64_t seed = 42;
+    double steady = 0;
+    for (int i = 0; i < 500; i++) {
+        hr__bocpd_step(&b, noise(&seed));
+        if (i >= 300) steady = fmax(steady, b.cp);
+    }
+    double after = 0;
+    for (int i = 0; i < 5; i++) {
+        hr__bocpd_step(&b, 3 + noise(&seed));
+        after = fmax(after, b.cp);
+    }
+    assert_true(steady < 0.5);
+    assert_true(after > 0.9);
+    double total = 0;
+    for (size_t r = 0; r < b.nr; r++) total += b.p[r];
+    assert_near(total, 1.0, 1e-9);
+    /* Empirical tail: after 0..99, P(V >= 1000) = 0.5/101. */
+    hr__tail t;
+    memset(&t, 0, sizeof t);
+    assert_near(hr__tail_step(&t, 3), 1.0, 0);
+    memset(&t, 0, sizeof t);
+    for (int i = 0; i < 100; i++) hr__tail_step(&t, i);
+    assert_near(hr__tail_step(&t, 1000), 0.5 / 101, 1e-15);
+}
+
+static void test_explain(void **state)
+{
+    (void)state;
+    /* Host CPU 100 vs 70 expected: workload 2 (+25) explains most. */
+    const double obs[4] = {20, 10, 60, 10}, exp[4] = {18, 12, 35, 5};
+    hr_rca_item it[4];
+    assert_int_equal(hr_anomaly_explain(100, 70, obs, exp, 4, it, NULL), 0);
+    const size_t order[4] = {2, 3, 0, 1};
+    for (int i = 0; i < 4; i++) assert_int_equal(it[i].child, order[i]);
+    assert_near(it[0].deviation, 25, 0);
+    assert_near(it[0].share, 25.0 / 30, 1e-15);
+    assert_near(it[3].share, -2.0 / 30, 1e-15);
+    double sum = 0;
+    for (int i = 0; i < 4; i++) sum += it[i].share;
+    assert_near(sum, 1.0, 1e-12);
+    /* A drop ranks the largest drop first; NaN children last. */
+    const double o2[3] = {NAN, 5, 1}, e2[3] = {1, 6, 9};
+    assert_int_equal(hr_anomaly_explain(6, 16, o2, e2, 3, it, NULL), 0);
+    assert_int_equal(it[0].child, 2);
+    assert_int_equal(it[1].child, 1);
+    assert_int_equal(it[2].child, 0);
+    assert_true(isnan(it[2].share));
+    assert_int_equal(hr_anomaly_explain(NAN, 1, o2, e2, 3, it, NULL), HR_EINVAL);
+    assert_int_equal(hr_anomaly_explain(1, 1, NULL, e2, 3, it, NULL), HR_EINVAL);
+}
+
+static void test_suppress(void **state)
+{
+    (void)state;
+    hr_suppressor *s = NULL;
+    assert_int_equal(hr_suppress_new(0, &s), HR_EINVAL);
+    assert_int_equal(hr_suppress_new(2, &s), 0);
+    assert_int_equal(hr_suppress_add_window(s, 100, 200, "maintenance: kernel update"), 0);
+    assert_int_equal(hr_suppress_add_window(s, 300, 299, "x"), HR_EINVAL);
+    assert_int_equal(hr_suppress_add_action(s, 150, 600, "migrated web-3 to host-7"), 0);
+    assert_int_equal(hr_suppress_add_action(s, 900, 10, "third"), HR_ELIMIT);
+    assert_null(hr_suppress_check(s, 99));
+    assert_string_equal(hr_suppress_check(s, 100), "maintenance: kernel update");
+    assert_string_equal(hr_suppress_check(s, 160), "migrated web-3 to host-7"); /* latest start */
+    assert_string_equal(hr_suppress_check(s, 750), "migrated web-3 to host-7");
+    assert_null(hr_suppress_check(s, 751));
+    hr_anomaly_reason why = {0};
+    assert_true(hr_suppress_apply(s, 120, &why));
+    assert_non_null(why.suppressed);
+    assert_false(hr_suppress_apply(s, 5000, &why));
+    assert_null(why.suppressed);
+    hr_suppress_free(s);
+    hr_suppress_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_argmax_in_window), cmocka_unit_test(test_streaming),
+        cmocka_unit_test(test_bad_and_flat),     cmocka_unit_test(test_engine_residual),
+        cmocka_unit_test(test_blocks),           cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_suppress),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
