@@ -9,6 +9,7 @@ static const struct hr_cmd commands[] = {
     {"backtest", "measure forecast accuracy (rolling origin or M4 split)", cmd_backtest},
     {"detect", "detect anomalies in a series or a NAB corpus, explain them", cmd_detect},
     {"nab", "score detector results with the NAB scorer (nab score)", cmd_nab},
+    {"simulate", "replay a trace through the control loop (the twin)", cmd_simulate},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])
