@@ -7,6 +7,7 @@
 static const struct hr_cmd commands[] = {
     {"forecast", "forecast a series (or an M4 file) with intervals", cmd_forecast},
     {"backtest", "measure forecast accuracy (rolling origin or M4 split)", cmd_backtest},
+    {"roadef", "ROADEF/EURO 2012 machine reassignment: solve or check", cmd_roadef},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])
