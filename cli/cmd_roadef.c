@@ -52,7 +52,7 @@ static const char help_text[] =
     "    -j THREADS        search threads (default 2)\n"
     "    --iters N         stop after N move attempts per thread (deterministic)\n"
     "    --no-lns          local search only\n"
-    "    --lns-sub S       time cap of one sub-MIP (default 2)\n"
+    "    --lns-sub S       time cap of one sub-MIP (default 1)\n"
     "    --lns-machines K  machines per sub-MIP (default 4)\n"
     "    -h, --help        show this help\n"
     "\n"

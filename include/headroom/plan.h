@@ -136,7 +136,7 @@ typedef struct hr_roadef_opts {
     uint64_t max_iters;   /* local-search moves tried; 0 = unlimited */
     atomic_int *stop;     /* stop when *stop != 0 (e.g. set on SIGTERM); may be NULL */
     bool lns;             /* run CBC sub-MIPs between local-search rounds */
-    double lns_sub_sec;   /* time cap per sub-MIP (0 = 2 s) */
+    double lns_sub_sec;   /* time cap per sub-MIP (0 = 1 s) */
     int32_t lns_machines; /* machines per sub-problem (0 = automatic) */
     /* Called (from the solving thread) with each new best cost; may be NULL. */
     void (*on_improve)(int64_t cost, void *ud);

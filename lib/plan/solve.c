@@ -140,7 +140,7 @@ static int lns_step(search *s, int32_t *work, hr_error *err)
         if (!dup) mach[n++] = c;
     }
     memcpy(work, st->a, (size_t)in->nproc * sizeof *work);
-    double sub = s->o->lns_sub_sec > 0 ? s->o->lns_sub_sec : 2.0;
+    double sub = s->o->lns_sub_sec > 0 ? s->o->lns_sub_sec : 1.0;
     if (s->o->deadline_sec > 0) {
         /* CBC may overrun its cap a little: give it at most half of what is left */
         double left = s->o->deadline_sec - hr_clock_sec();
