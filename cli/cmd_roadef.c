@@ -155,9 +155,9 @@ static int solve(const struct solve_args *sa, double t_start)
     struct job *jobs = NULL;
     pthread_t tid[MAX_THREADS];
     int rc = CLI_EDATA;
-    /* leave room to write the answer: 3 % of the limit, 0.2 s to 2 s */
-    double margin = sa->seconds * 0.03;
-    margin = margin < 0.2 ? 0.2 : margin > 2.0 ? 2.0 : margin;
+    /* leave room to check and write the answer: 5 % of the limit, 0.3 s to 2 s */
+    double margin = sa->seconds * 0.05;
+    margin = margin < 0.3 ? 0.3 : margin > 2.0 ? 2.0 : margin;
     if (hr_roadef_read_model(sa->model, &in, &err) < 0 ||
         hr_roadef_read_assignment(in, sa->initial, &m0, &err) < 0 ||
         hr_roadef_write_assignment(in, m0, sa->output, &err) < 0) {

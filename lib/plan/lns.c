@@ -19,7 +19,8 @@
 
 #define LNS_MAX_VARS 20000
 
-/* CBC's C interface keeps some process-wide state: one sub-MIP at a time. */
+/* CBC's C interface keeps some process-wide state: one sub-MIP at a time;
+ * a thread that finds another's sub-MIP running skips its own. */
 static pthread_mutex_t cbc_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct sub {
@@ -448,7 +449,10 @@ int hr__lns_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign, const
     cand = malloc((size_t)in->nproc * sizeof *cand);
     if (!cand) goto out;
     memcpy(cand, assign, (size_t)in->nproc * sizeof *cand);
-    pthread_mutex_lock(&cbc_lock);
+    if (pthread_mutex_trylock(&cbc_lock) != 0) { /* another thread's sub-MIP: skip */
+        rc = 0;
+        goto out;
+    }
     s.lp = Cbc_newModel();
     rc = s.lp ? build_and_solve(&s, txfix, rs, rl, sub_sec, cand) : HR_ENOMEM;
     if (s.lp) Cbc_deleteModel(s.lp);

@@ -191,7 +191,7 @@ static int run(search *s, hr_error *err)
         if (s->stats.iters % CHECK_EVERY == 0) {
             if (should_stop(s)) break;
 #ifdef HR_HAVE_CBC
-            if (work && hr_clock_sec() >= next_lns) {
+            if (work && hr_clock_sec() >= next_lns && !should_stop(s)) {
                 double t = hr_clock_sec();
                 if ((rc = lns_step(s, work, err)) < 0) break;
                 /* about a third of the time in sub-MIPs */
