@@ -10,6 +10,7 @@ static const struct hr_cmd commands[] = {
     {"detect", "detect anomalies in a series or a NAB corpus, explain them", cmd_detect},
     {"nab", "score detector results with the NAB scorer (nab score)", cmd_nab},
     {"simulate", "replay a trace through the control loop (the twin)", cmd_simulate},
+    {"roadef", "ROADEF/EURO 2012 machine reassignment: solve or check", cmd_roadef},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])

@@ -1,0 +1,254 @@
+/* The anytime solver: late-acceptance hill climbing over shift and swap
+ * moves, biased towards the costliest machines, with CBC sub-MIPs (lns.c)
+ * between rounds when built with CBC. Starts from a valid assignment and
+ * keeps every state valid, so the best state seen is always an answer. */
+#include <headroom/plan.h>
+#include <headroom/util.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan/state.h"
+#include "util/banned.h"
+
+#define LAHC_LEN    2000 /* late-acceptance history */
+#define CHECK_EVERY 256  /* iterations between clock / stop checks */
+#define SWAP_PCT    35   /* share of swap moves */
+
+typedef struct search {
+    hr__state st;
+    hr__rng rng;
+    const hr_roadef_opts *o;
+    int32_t *best;
+    int64_t best_cost;
+    bool best_dirty; /* the current state is a best not yet copied */
+    int64_t hist[LAHC_LEN];
+    hr_roadef_stats stats;
+    double t0;
+} search;
+
+/* A process on a costly machine: the costlier of a few random machines. */
+static int32_t pick_process(search *s)
+{
+    const hr_roadef *in = s->st.in;
+    if (hr__rng_below(&s->rng, 2) == 0) return (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nproc);
+    int32_t m = -1;
+    for (int k = 0; k < 3; k++) {
+        int32_t c = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
+        if (s->st.ml[c].len && (m < 0 || s->st.mcost[c] > s->st.mcost[m])) m = c;
+    }
+    if (m < 0) return (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nproc);
+    return s->st.ml[m].p[hr__rng_below(&s->rng, (uint32_t)s->st.ml[m].len)];
+}
+
+static void note_best(search *s)
+{
+    if (s->st.cost < s->best_cost) {
+        s->best_cost = s->st.cost;
+        if (s->o->on_improve) s->o->on_improve(s->best_cost, s->o->ud);
+    }
+    if (s->st.cost <= s->best_cost) s->best_dirty = true;
+}
+
+/* Before the current state changes to one costing `next`. */
+static void before_change(search *s, int64_t next)
+{
+    if (s->best_dirty && next > s->best_cost) {
+        memcpy(s->best, s->st.a, (size_t)s->st.in->nproc * sizeof *s->best);
+        s->best_dirty = false;
+    }
+}
+
+static bool accept(search *s, int64_t delta)
+{
+    int64_t next = s->st.cost + delta;
+    return delta <= 0 || next <= s->hist[s->stats.iters % LAHC_LEN];
+}
+
+static int try_move(search *s)
+{
+    hr__state *st = &s->st;
+    const hr_roadef *in = st->in;
+    int32_t p = pick_process(s);
+    int64_t cur = st->cost;
+    int rc = 0;
+    if (hr__rng_below(&s->rng, 100) < SWAP_PCT && in->nmach > 1) {
+        int32_t m2 = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
+        if (m2 == st->a[p] || !st->ml[m2].len) goto out;
+        int32_t q = st->ml[m2].p[hr__rng_below(&s->rng, (uint32_t)st->ml[m2].len)];
+        int64_t d = hr__swap_delta(st, p, q);
+        if (d == INT64_MAX || !accept(s, d) || !hr__swap_ok(st, p, q)) goto out;
+        before_change(s, cur + d);
+        int32_t m1 = st->a[p];
+        if ((rc = hr__shift_apply(st, p, m2)) < 0 || (rc = hr__shift_apply(st, q, m1)) < 0)
+            goto out;
+        s->stats.swaps++;
+    } else {
+        int32_t m = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
+        int64_t d = hr__shift_delta(st, p, m);
+        if (d == INT64_MAX || !accept(s, d) || !hr__shift_ok(st, p, m)) goto out;
+        before_change(s, cur + d);
+        if ((rc = hr__shift_apply(st, p, m)) < 0) goto out;
+        s->stats.shifts++;
+    }
+    s->stats.moves++;
+    note_best(s);
+out:
+    s->hist[s->stats.iters % LAHC_LEN] = st->cost;
+    s->stats.iters++;
+    if (rc == 0 && hr__state_oom(st)) rc = HR_ENOMEM;
+    return rc;
+}
+
+static bool should_stop(const search *s)
+{
+    const hr_roadef_opts *o = s->o;
+    if (o->max_iters && s->stats.iters >= o->max_iters) return true;
+    if (o->stop && atomic_load_explicit(o->stop, memory_order_relaxed)) return true;
+    if (o->deadline_sec > 0 && hr_clock_sec() >= o->deadline_sec) return true;
+    return false;
+}
+
+#ifdef HR_HAVE_CBC
+bool hr_roadef_have_cbc(void)
+{
+    return true;
+}
+
+/* One LNS step around a costly machine; applies an improvement. */
+static int lns_step(search *s, int32_t *work, hr_error *err)
+{
+    hr__state *st = &s->st;
+    const hr_roadef *in = st->in;
+    int32_t k = s->o->lns_machines > 0 ? s->o->lns_machines : (in->nmach < 4 ? in->nmach : 4);
+    if (k > in->nmach) k = in->nmach;
+    if (k < 2) return 0;
+    int32_t mach[64];
+    if (k > 64) k = 64;
+    int32_t n = 0;
+    /* the costliest of a few random machines, then random distinct others */
+    int32_t m = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
+    for (int i = 0; i < 4; i++) {
+        int32_t c = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
+        if (st->mcost[c] > st->mcost[m]) m = c;
+    }
+    mach[n++] = m;
+    for (int tries = 0; n < k && tries < 16 * k; tries++) {
+        int32_t c = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
+        bool dup = false;
+        for (int32_t i = 0; i < n; i++) dup |= mach[i] == c;
+        if (!dup) mach[n++] = c;
+    }
+    memcpy(work, st->a, (size_t)in->nproc * sizeof *work);
+    double sub = s->o->lns_sub_sec > 0 ? s->o->lns_sub_sec : 1.0;
+    if (s->o->deadline_sec > 0) {
+        /* CBC may overrun its cap a little: give it at most half of what is left */
+        double left = s->o->deadline_sec - hr_clock_sec();
+        if (left / 2 < sub) sub = left / 2;
+        if (sub < 0.05) return 0;
+    }
+    s->stats.lns_runs++;
+    int rc = hr__lns_solve(in, st->m0, work, mach, n, sub, err);
+    if (rc <= 0) return rc;
+    /* apply the new placement of the sub-problem's processes */
+    int64_t before = st->cost;
+    before_change(s, before); /* an improvement: only a pending best needs no copy */
+    for (int32_t i = 0; i < n; i++) {
+        hr__mlist *l = &st->ml[mach[i]];
+        for (int32_t j = 0; j < l->len;) {
+            int32_t p = l->p[j];
+            if (work[p] != st->a[p]) {
+                if ((rc = hr__shift_apply(st, p, work[p])) < 0) return rc;
+            } else
+                j++;
+        }
+    }
+    if (st->cost < before) s->stats.lns_improved++;
+    note_best(s);
+    return 0;
+}
+#else
+bool hr_roadef_have_cbc(void)
+{
+    return false;
+}
+#endif
+
+static int run(search *s, hr_error *err)
+{
+    int rc = 0;
+#ifdef HR_HAVE_CBC
+    int32_t *work = NULL;
+    double next_lns = 0;
+    if (s->o->lns) {
+        work = hr__plan_calloc((size_t)s->st.in->nproc, sizeof *work);
+        if (!work) return hr_error_set(err, HR_ENOMEM, "solve: out of memory");
+        next_lns = hr_clock_sec() + 0.5;
+    }
+#endif
+    for (;;) {
+        if (s->o->max_iters && s->stats.iters >= s->o->max_iters) break;
+        if (s->stats.iters % CHECK_EVERY == 0) {
+            if (should_stop(s)) break;
+#ifdef HR_HAVE_CBC
+            if (work && hr_clock_sec() >= next_lns && !should_stop(s)) {
+                double t = hr_clock_sec();
+                if ((rc = lns_step(s, work, err)) < 0) break;
+                /* about a third of the time in sub-MIPs */
+                next_lns = hr_clock_sec() + 2 * (hr_clock_sec() - t);
+            }
+#endif
+        }
+        if ((rc = try_move(s)) < 0) break;
+    }
+#ifdef HR_HAVE_CBC
+    free(work);
+#endif
+    if (rc == HR_ENOMEM) hr_error_set(err, rc, "solve: out of memory");
+    return rc;
+}
+
+int hr_roadef_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign,
+                    const hr_roadef_opts *opts, hr_roadef_cost *cost, hr_roadef_stats *stats,
+                    hr_error *err)
+{
+    hr_roadef_opts defaults = {0};
+    if (!in || !m0 || !assign) return hr_error_set(err, HR_EINVAL, "solve: NULL argument");
+    if (!opts) opts = &defaults;
+    hr_roadef_report rep;
+    int rc = hr_roadef_check(in, m0, assign, &rep, err);
+    if (rc < 0) return rc;
+    hr_roadef_report_release(&rep);
+    if (rc > 0)
+        return hr_error_set(err, HR_EINVAL, "solve: the starting assignment has %d violations", rc);
+    search *s = calloc(1, sizeof *s);
+    if (!s) return hr_error_set(err, HR_ENOMEM, "solve: out of memory");
+    s->o = opts;
+    s->t0 = hr_clock_sec();
+    hr__rng_seed(&s->rng, opts->seed);
+    s->best = hr__plan_calloc((size_t)in->nproc, sizeof *s->best);
+    if (!s->best || hr__state_init(&s->st, in, m0, assign) < 0) {
+        free(s->best);
+        free(s);
+        return hr_error_set(err, HR_ENOMEM, "solve: out of memory");
+    }
+    memcpy(s->best, assign, (size_t)in->nproc * sizeof *s->best);
+    s->best_cost = s->st.cost;
+    for (int i = 0; i < LAHC_LEN; i++) s->hist[i] = s->st.cost;
+    rc = run(s, err);
+    if (s->best_dirty) memcpy(s->best, s->st.a, (size_t)in->nproc * sizeof *s->best);
+    /* The best is valid by construction; recheck it (cheap) before handing it out. */
+    if (hr_roadef_check(in, m0, s->best, &rep, NULL) == 0) {
+        memcpy(assign, s->best, (size_t)in->nproc * sizeof *assign);
+        if (cost) *cost = rep.cost;
+    } else if (rc == 0) {
+        rc = hr_error_set(err, HR_ESTATE, "solve: internal error: the best assignment is invalid");
+    }
+    hr_roadef_report_release(&rep);
+    s->stats.seconds = hr_clock_sec() - s->t0;
+    if (stats) *stats = s->stats;
+    hr__state_release(&s->st);
+    free(s->best);
+    free(s);
+    return rc;
+}
