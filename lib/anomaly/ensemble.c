@@ -33,7 +33,6 @@
 #define Z95          1.959963984540054
 #define ENS_WARM     150    /* samples before any score */
 #define ENS_DECAY    0.9995 /* recent maximum surprise: half-life ~1,400 samples (5 days at 5 min) */
-#define ENS_WEAK     10.0   /* evidence factor of the channels other than CUSUM */
 #define ENS_AVG      10     /* samples in the sustained-residual channel */
 #define CUSUM_K      0.5    /* allowance, in residual scales */
 #define CUSUM_H      8.0    /* decision interval (statistic reset past it) */
