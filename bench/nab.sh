@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # NAB benchmark (issue 4): the NAB scorer checked against the README's check
 # values and published scores, then the ensemble and the windowedGaussian
-# port scored side by side on the shared 28 files, then throughput and
+# port scored side by side on the shared 28 files, the ensemble out of fold
+# (4-fold and group cross-validation over files), then throughput and
 # memory per series. Prints figures; fails only when the scorer check fails.
 #   bench/nab.sh BUILD/headroom SHARED_DATA_DIR
 set -euo pipefail
@@ -58,6 +59,11 @@ for det in ensemble gaussian residual cusum bocpd ewma; do
 done
 echo "  (published on these files: numenta 72.30, windowedGaussian 26.52; the port above"
 echo "   writes 12 significant digits as NAB did and scores identically)"
+
+echo
+echo "ensemble out of fold: threshold chosen on the other files (bench/nab_cv.py)"
+"$py" "$here/nab_cv.py" "$nab" ensemble="$tmp/ensemble" | sed -n '/out-of-fold/,$p' |
+    sed 's/ \[.*//; s/^/  /'
 
 echo
 echo "throughput: one core, rows already in memory (bench/bench-nab.c)"

@@ -136,7 +136,12 @@ HR_EXPORT int hr_nab_scorer_at(const hr_nab_scorer *s, size_t p, double threshol
  *   cusum     two-sided CUSUM on standardised residuals (level shifts)
  *   bocpd     Bayesian online change point detection (Adams & MacKay 2007),
  *             Normal-Gamma model, run length truncated at a fixed maximum
- *   ensemble  the ensemble used for NAB: combines the others (the default)
+ *   ensemble  the default, used for NAB: a CUSUM record (the CUSUM of the
+ *             forecast residual over its own recent maximum), the range rule
+ *             of NAB's numenta detector (a value beyond the range seen so far
+ *             by 10 % of it scores 1) and a 100-sample hold-off (scores
+ *             halved) after a score of 0.55 or more; reasons name "cusum"
+ *             or "range" (interval: the range seen, widened by 10 %)
  *
  * Samples: timestamps must not decrease (repeats are fine); a NaN value is a
  * missing sample (score 0, state unchanged); an infinite value is

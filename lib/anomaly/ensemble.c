@@ -1,19 +1,25 @@
 /* The streaming detectors over lib/anomaly/comp.h: residual, ewma, cusum,
  * bocpd, and the ensemble that combines them.
  *
- * Every detector turns its statistic into a surprise u = -log10(p), with p
- * the empirical probability of a statistic at least as large among the
- * series' own past (hr__tail), and scores 1 - 10^-u when u beats the recent
- * maximum surprise (decaying by ENS_DECAY a sample), half that otherwise:
- * one high score per burst, so that a threshold chosen for a whole corpus
- * sees one alarm per event.
+ * The single detectors turn their statistic into a surprise u = -log10(p),
+ * with p the empirical probability of a statistic at least as large among
+ * the series' own past (hr__tail), and score 1 - 10^-u when u beats the
+ * recent maximum surprise (decaying by ENS_DECAY a sample), half that
+ * otherwise: one high score per burst.
  *
- * The ensemble's channels: |z| of the one-step forecast residual, the mean
- * |z| over the last 10 samples, a two-sided CUSUM of z, and BOCPD's mass on
- * a recent change; p of every channel but CUSUM is multiplied by
- * ENS_WEAK (they need ten times stronger evidence), the smallest is
- * Bonferroni-corrected for the 4 channels. Parameters and how they were
- * chosen: docs/BENCHMARKS.md (issue 4). */
+ * The ensemble (the default, used for NAB) combines three parts:
+ *   - a CUSUM record: the two-sided CUSUM of the forecast residual z,
+ *     divided by its own recent maximum (decaying by ENS_REC_DECAY a
+ *     sample); a ratio r scores r / 2 below 1 and 1 - 1 / (2 r) above, so
+ *     a shift larger than anything recent ranks by how much larger it is,
+ *     on every series' own scale;
+ *   - the range rule of NAB's numenta detector: a value beyond the range
+ *     seen so far by more than ENS_RANGE_TOL of that range scores 1;
+ *   - a hold-off: after a score of ENS_HOLD_AT or more, the next ENS_HOLD
+ *     samples are damped by ENS_HOLD_DAMP (NAB counts only the first
+ *     detection of an event; the rest are false positives).
+ * How the parameters were chosen (4-fold cross-validation over the files):
+ * docs/BENCHMARKS.md (issue 4). */
 #include "anomaly/comp.h"
 
 #include <headroom/forecast.h>
@@ -27,11 +33,16 @@
 #define Z95          1.959963984540054
 #define ENS_WARM     150    /* samples before any score */
 #define ENS_DECAY    0.9995 /* recent maximum surprise: half-life ~1,400 samples (5 days at 5 min) */
-#define ENS_WEAK     10.0   /* evidence factor of the channels other than CUSUM */
 #define ENS_AVG      10     /* samples in the sustained-residual channel */
 #define CUSUM_K      0.5    /* allowance, in residual scales */
 #define CUSUM_H      8.0    /* decision interval (statistic reset past it) */
 #define BOCPD_HAZARD (1.0 / 250)
+/* The ensemble (chosen by cross-validation, docs/BENCHMARKS.md) */
+#define ENS_REC_DECAY 0.9995 /* CUSUM record: recent maximum's decay per sample */
+#define ENS_RANGE_TOL 0.1    /* range rule: tolerance, a fraction of the range seen */
+#define ENS_HOLD      100    /* hold-off samples after a high score */
+#define ENS_HOLD_AT   0.55   /* score that starts a hold-off (a record by 11 %) */
+#define ENS_HOLD_DAMP 0.5    /* factor on scores during a hold-off */
 
 enum { CH_RESID, CH_AVG, CH_CUSUM, CH_BOCPD, CH_EWMA, NCH };
 static const char *const ch_name[NCH] = {"residual", "residual-mean", "cusum", "bocpd", "ewma"};
@@ -62,6 +73,11 @@ typedef struct ens {
     size_t ring_pos;
     hr__tail tail[NCH];
     surprise out;
+    /* the ensemble */
+    double rec;        /* CUSUM statistic's recent maximum */
+    double vmin, vmax; /* range seen so far */
+    double rlo, rhi;   /* the range rule's last interval */
+    size_t hold;       /* hold-off samples left */
     /* residual with an engine model */
     hr_model *model;
     hr_forecast f;
@@ -141,6 +157,48 @@ static void model_step(ens *e, double x)
     }
 }
 
+/* The ensemble's score for sample x (the n-th fed), after the forecast and
+ * CUSUM have seen it; *range is set when the range rule fired. */
+static double ensemble_score(ens *e, size_t n, double x, bool *range)
+{
+    double st = e->cu.stat, m = e->rec;
+    double r = m > 0 ? st / m : st > 0 ? INFINITY : 0; /* a first shift is a record */
+    e->rec = fmax(m * ENS_REC_DECAY, st);
+    double s = n < ENS_WARM ? 0 : r < 1 ? 0.5 * r : 1 - 0.5 / r;
+    *range = false;
+    if (n >= 2 && e->vmax > e->vmin && n >= ENS_WARM) {
+        double ex = fmax(x - e->vmax, e->vmin - x);
+        double tol = (e->vmax - e->vmin) * ENS_RANGE_TOL;
+        if (ex > tol) {
+            s = 1, *range = true;
+            e->rlo = e->vmin - tol, e->rhi = e->vmax + tol;
+        }
+    }
+    if (n <= 1 || x > e->vmax) e->vmax = x;
+    if (n <= 1 || x < e->vmin) e->vmin = x;
+    if (e->hold > 0) {
+        e->hold--;
+        s *= ENS_HOLD_DAMP;
+    } else if (s >= ENS_HOLD_AT) {
+        e->hold = ENS_HOLD;
+    }
+    return s;
+}
+
+/* A single detector's score: its statistic's surprise (record rule). */
+static double single_score(ens *e, size_t n, double x, double z, int *best)
+{
+    if (e->which == CH_BOCPD) hr__bocpd_step(&e->bo, z);
+    if (e->which == CH_EWMA) hr__rmed_step(&e->rm, x);
+    double az = fmin(fabs(z), 10);
+    e->ring_sum += az - e->ring[e->ring_pos];
+    e->ring[e->ring_pos] = az;
+    e->ring_pos = (e->ring_pos + 1) % ENS_AVG;
+    double stat[NCH] = {fabs(z), e->ring_sum / ENS_AVG, e->cu.stat, e->bo.cp, fabs(e->rm.z)};
+    *best = e->which;
+    return surprise_score(&e->out, hr__tail_step(&e->tail[e->which], stat[e->which]), n, NULL);
+}
+
 static void ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why)
 {
     ens *e = d->impl;
@@ -150,23 +208,14 @@ static void ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why
     bool engine = e->model && e->nwarm == e->need;
     if (engine) z = e->m_z;
     hr__cusum_step(&e->cu, z);
-    if (e->which == NCH || e->which == CH_BOCPD) hr__bocpd_step(&e->bo, z);
-    if (e->which == CH_EWMA) hr__rmed_step(&e->rm, x);
-    double az = fmin(fabs(z), 10);
-    e->ring_sum += az - e->ring[e->ring_pos];
-    e->ring[e->ring_pos] = az;
-    e->ring_pos = (e->ring_pos + 1) % ENS_AVG;
-    double stat[NCH] = {fabs(z), e->ring_sum / ENS_AVG, e->cu.stat, e->bo.cp, fabs(e->rm.z)};
-    double pmin = 1;
-    int best = e->which == NCH ? CH_CUSUM : e->which;
-    for (int k = 0; k < NCH; k++) {
-        if (e->which != NCH && k != e->which) continue;
-        if (e->which == NCH && k == CH_EWMA) continue; /* reason only: see the docs */
-        double p = hr__tail_step(&e->tail[k], stat[k]);
-        if (e->which == NCH) p = fmin(1, p * (k == CH_CUSUM ? 4 : 4 * ENS_WEAK));
-        if (p < pmin) pmin = p, best = k;
+    int best = CH_CUSUM;
+    bool range = false;
+    double s =
+        e->which == NCH ? ensemble_score(e, d->n, x, &range) : single_score(e, d->n, x, z, &best);
+    if (range) { /* the interval: the range seen before x, widened by the tolerance */
+        *why = (hr_anomaly_reason){"range", s, e->fc.expected, e->rlo, e->rhi, x, NULL};
+        return;
     }
-    double s = surprise_score(&e->out, pmin, d->n, NULL);
     if (best == CH_EWMA) {
         double sd = hr__rmed_sd(&e->rm);
         *why = (hr_anomaly_reason){ch_name[best],        s, e->rm.med, e->rm.med - Z95 * sd,
@@ -217,7 +266,7 @@ static int init_bocpd(hr_detector *d, hr_error *err)
         .release = ens_release,                                                                    \
     }
 
-DETECTOR(ensemble, "ensemble", "residual, its 10-sample mean, CUSUM and BOCPD combined (default)");
+DETECTOR(ensemble, "ensemble", "CUSUM record, range rule and hold-off combined (default)");
 DETECTOR(residual, "residual", "one-step forecast residual (level + daily profile, or --model)");
 DETECTOR(ewma, "ewma", "robust EWMA control limits: streaming median and MAD");
 DETECTOR(cusum, "cusum", "two-sided CUSUM of standardised forecast residuals");
