@@ -35,6 +35,8 @@ static void detect_help(FILE *out)
     for (size_t i = 0; i < n && i < 16; i++)
         fprintf(out, "                         %-9s %s\n", names[i], sums[i]);
     fprintf(out,
+            "                       (developer option: ensemble:key=value,... overrides the\n"
+            "                       ensemble's constants, see docs/BENCHMARKS.md)\n"
             "      --model NAME     engine model for the residual detector (e.g. naive, ets)\n"
             "      --reasons        add columns detector,expected,lo,hi (the reason)\n"
             "      --annotations F  \"start,end,text\" lines: maintenance windows and the loop's\n"

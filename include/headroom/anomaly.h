@@ -137,11 +137,13 @@ HR_EXPORT int hr_nab_scorer_at(const hr_nab_scorer *s, size_t p, double threshol
  *   bocpd     Bayesian online change point detection (Adams & MacKay 2007),
  *             Normal-Gamma model, run length truncated at a fixed maximum
  *   ensemble  the default, used for NAB: a CUSUM record (the CUSUM of the
- *             forecast residual over its own recent maximum), the range rule
- *             of NAB's numenta detector (a value beyond the range seen so far
- *             by 10 % of it scores 1) and a 100-sample hold-off (scores
- *             halved) after a score of 0.55 or more; reasons name "cusum"
- *             or "range" (interval: the range seen, widened by 10 %)
+ *             forecast residual over the larger of its own recent maximum
+ *             and its maximum at the same time of day, +-40 min, on earlier
+ *             days), the range rule of NAB's numenta detector (a value
+ *             beyond the range seen so far by 10 % of it scores 1) and a
+ *             200-sample hold-off (scores halved) after a score of 0.55 or
+ *             more; reasons name "cusum" or "range" (interval: the range
+ *             seen, widened by 10 %)
  *
  * Samples: timestamps must not decrease (repeats are fine); a NaN value is a
  * missing sample (score 0, state unchanged); an infinite value is
@@ -149,7 +151,8 @@ HR_EXPORT int hr_nab_scorer_at(const hr_nab_scorer *s, size_t p, double threshol
 
 typedef struct hr_detector hr_detector;
 
-#define HR_DETECTOR_SPEC_MAX 64
+#define HR_DETECTOR_SPEC_MAX   64
+#define HR_DETECTOR_PARAMS_MAX 256 /* bytes of "name:params", params included */
 
 typedef struct hr_detector_opts {
     /* Engine model for "residual" ("" = the built-in Holt + daily profile;
@@ -173,7 +176,14 @@ typedef struct hr_anomaly_reason {
 } hr_anomaly_reason;
 
 /* Create a detector by name (NULL opts = defaults). HR_ENOTFOUND for an
- * unknown name, HR_EINVAL for bad options. Free with hr_detector_free. */
+ * unknown name, HR_EINVAL for bad options. Free with hr_detector_free.
+ *
+ * Developer option: "ensemble:key=value,key=value" overrides the
+ * ensemble's constants (the keys and their defaults are listed in
+ * lib/anomaly/ensemble.c and docs/BENCHMARKS.md; used to run the grids of
+ * bench/nab_cv.py from committed code). HR_EINVAL for an unknown key, a
+ * value that is not a number or out of its range, or parameters given to
+ * another detector; HR_ELIMIT past HR_DETECTOR_PARAMS_MAX - 1 bytes. */
 HR_EXPORT int hr_detector_new(const char *name, const hr_detector_opts *opts, hr_detector **out,
                               hr_error *err);
 HR_EXPORT void hr_detector_free(hr_detector *d); /* NULL-safe */

@@ -27,16 +27,25 @@ int hr_detector_new(const char *name, const hr_detector_opts *opts, hr_detector 
                     hr_error *err)
 {
     if (!name || !out) return hr_error_set(err, HR_EINVAL, "detector name missing");
+    const char *colon = strchr(name, ':');
+    size_t len = colon ? (size_t)(colon - name) : strlen(name);
     const struct hr_detector_ops *ops = NULL;
     for (size_t i = 0; i < NREG; i++)
-        if (!strcmp(registry[i]->name, name)) ops = registry[i];
-    if (!ops) return hr_error_set(err, HR_ENOTFOUND, "unknown detector \"%s\"", name);
+        if (strlen(registry[i]->name) == len && !memcmp(registry[i]->name, name, len))
+            ops = registry[i];
+    if (!ops) return hr_error_set(err, HR_ENOTFOUND, "unknown detector \"%.*s\"", (int)len, name);
+    if (colon && strlen(colon + 1) >= HR_DETECTOR_PARAMS_MAX)
+        return hr_error_set(err, HR_ELIMIT, "%s: parameters longer than %d bytes", ops->name,
+                            HR_DETECTOR_PARAMS_MAX - 1);
+    if (colon && ops != &hr__ensemble_detector)
+        return hr_error_set(err, HR_EINVAL, "%s: takes no parameters", ops->name);
     hr_detector *d = calloc(1, sizeof *d);
     if (!d) return hr_error_set(err, HR_ENOMEM, "out of memory");
     d->ops = ops;
     if (opts) d->opts = *opts;
     d->opts.model[HR_DETECTOR_SPEC_MAX - 1] = '\0';
     d->last_t = INT64_MIN;
+    if (colon) memcpy(d->params, colon + 1, strlen(colon + 1) + 1);
     int rc = ops->init(d, err);
     if (rc < 0) {
         free(d);

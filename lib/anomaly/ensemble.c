@@ -7,24 +7,30 @@
  * recent maximum surprise (decaying by ENS_DECAY a sample), half that
  * otherwise: one high score per burst.
  *
- * The ensemble (the default, used for NAB) combines three parts:
+ * The ensemble (the default, used for NAB) combines three parts (the
+ * constants are the fields of ens_par):
  *   - a CUSUM record: the two-sided CUSUM of the forecast residual z,
- *     divided by its own recent maximum (decaying by ENS_REC_DECAY a
- *     sample); a ratio r scores r / 2 below 1 and 1 - 1 / (2 r) above, so
- *     a shift larger than anything recent ranks by how much larger it is,
- *     on every series' own scale;
+ *     divided by the larger of its own recent maximum (decaying by `decay`
+ *     a sample) and its maximum at the same time of day (within `snb`
+ *     5-minute slots) on previous days (decaying by `sdecay` a visit); a
+ *     ratio r scores r / 2 below 1 and 1 - 1 / (2 r) above, so a shift
+ *     larger than anything recent, and than what this hour of the day
+ *     usually brings, ranks by how much larger it is, on every series' own
+ *     scale;
  *   - the range rule of NAB's numenta detector: a value beyond the range
- *     seen so far by more than ENS_RANGE_TOL of that range scores 1;
- *   - a hold-off: after a score of ENS_HOLD_AT or more, the next ENS_HOLD
- *     samples are damped by ENS_HOLD_DAMP (NAB counts only the first
- *     detection of an event; the rest are false positives).
+ *     seen so far by more than `tol` of that range scores 1;
+ *   - a hold-off: after a score of `hold_at` or more, the next `hold`
+ *     samples are damped by `damp` (NAB counts only the first detection of
+ *     an event; the rest are false positives).
  * How the parameters were chosen (4-fold cross-validation over the files):
  * docs/BENCHMARKS.md (issue 4). */
 #include "anomaly/comp.h"
 
 #include <headroom/forecast.h>
+#include <headroom/util.h>
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,12 +43,66 @@
 #define CUSUM_K      0.5    /* allowance, in residual scales */
 #define CUSUM_H      8.0    /* decision interval (statistic reset past it) */
 #define BOCPD_HAZARD (1.0 / 250)
-/* The ensemble (chosen by cross-validation, docs/BENCHMARKS.md) */
-#define ENS_REC_DECAY 0.9995 /* CUSUM record: recent maximum's decay per sample */
-#define ENS_RANGE_TOL 0.1    /* range rule: tolerance, a fraction of the range seen */
-#define ENS_HOLD      100    /* hold-off samples after a high score */
-#define ENS_HOLD_AT   0.55   /* score that starts a hold-off (a record by 11 %) */
-#define ENS_HOLD_DAMP 0.5    /* factor on scores during a hold-off */
+/* The ensemble's constants (chosen by cross-validation, docs/BENCHMARKS.md);
+ * each can be overridden for experiments: "ensemble:key=value,...". */
+typedef struct ens_par {
+    double decay;   /* CUSUM record: recent maximum's decay per sample */
+    double tol;     /* range rule: tolerance, a fraction of the range seen */
+    double hold;    /* hold-off samples after a high score */
+    double hold_at; /* score that starts a hold-off (0.55: a record by 11 %) */
+    double damp;    /* factor on scores during a hold-off */
+    double k, h;    /* CUSUM allowance and decision interval, in residual scales */
+    double sdecay;  /* time-of-day record: decay per visit of a slot's maximum (0 off) */
+    double snb;     /* time-of-day record: neighbouring slots looked at on each side */
+} ens_par;
+
+static const ens_par ens_default = {
+    .decay = 0.9995,
+    .tol = 0.1,
+    .hold = 200,
+    .hold_at = 0.55,
+    .damp = 0.5,
+    .k = CUSUM_K,
+    .h = CUSUM_H,
+    .sdecay = 0.9,
+    .snb = 8,
+};
+
+static const struct {
+    const char *key;
+    size_t off;
+    double lo, hi;
+} ens_keys[] = {
+    {"decay", offsetof(ens_par, decay), 0, 1}, {"tol", offsetof(ens_par, tol), 0, 10},
+    {"hold", offsetof(ens_par, hold), 0, 1e6}, {"hold_at", offsetof(ens_par, hold_at), 0, 1},
+    {"damp", offsetof(ens_par, damp), 0, 1},   {"k", offsetof(ens_par, k), 0, 10},
+    {"h", offsetof(ens_par, h), 0.1, 100},     {"sdecay", offsetof(ens_par, sdecay), 0, 1},
+    {"snb", offsetof(ens_par, snb), 0, 72},
+};
+
+/* "key=value,key=value" over the defaults. */
+static int ens_par_parse(const char *text, ens_par *p, hr_error *err)
+{
+    *p = ens_default;
+    const char *s = text;
+    while (*s) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *eq = memchr(s, '=', len);
+        size_t klen = eq ? (size_t)(eq - s) : len, i = 0;
+        while (i < sizeof ens_keys / sizeof ens_keys[0] &&
+               (strlen(ens_keys[i].key) != klen || memcmp(ens_keys[i].key, s, klen)))
+            i++;
+        double v;
+        if (i == sizeof ens_keys / sizeof ens_keys[0] || !eq ||
+            hr_parse_double(eq + 1, len - klen - 1, &v) < 0 || !(v >= ens_keys[i].lo) ||
+            !(v <= ens_keys[i].hi))
+            return hr_error_set(err, HR_EINVAL, "ensemble: bad parameter \"%.*s\"", (int)len, s);
+        *(double *)((char *)p + ens_keys[i].off) = v;
+        s = end ? end + 1 : s + len;
+    }
+    return 0;
+}
 
 enum { CH_RESID, CH_AVG, CH_CUSUM, CH_BOCPD, CH_EWMA, NCH };
 static const char *const ch_name[NCH] = {"residual", "residual-mean", "cusum", "bocpd", "ewma"};
@@ -74,10 +134,13 @@ typedef struct ens {
     hr__tail tail[NCH];
     surprise out;
     /* the ensemble */
-    double rec;        /* CUSUM statistic's recent maximum */
-    double vmin, vmax; /* range seen so far */
-    double rlo, rhi;   /* the range rule's last interval */
-    size_t hold;       /* hold-off samples left */
+    ens_par par;
+    hr__cusum ecu;             /* the ensemble's CUSUM (its own k and h) */
+    float slot_max[HR__SLOTS]; /* time-of-day maximum of the CUSUM statistic */
+    double rec;                /* CUSUM statistic's recent maximum */
+    double vmin, vmax;         /* range seen so far */
+    double rlo, rhi;           /* the range rule's last interval */
+    size_t hold;               /* hold-off samples left */
     /* residual with an engine model */
     hr_model *model;
     hr_forecast f;
@@ -91,6 +154,13 @@ static int ens_new(hr_detector *d, int which, hr_error *err)
     ens *e = calloc(1, sizeof *e);
     if (!e) return hr_error_set(err, HR_ENOMEM, "detector: out of memory");
     e->which = which;
+    int prc = ens_par_parse(d->params, &e->par, err);
+    if (prc < 0) {
+        free(e);
+        d->impl = NULL;
+        return prc;
+    }
+    hr__cusum_init(&e->ecu, e->par.k, e->par.h);
     hr__fc_init(&e->fc);
     hr__rmed_init(&e->rm);
     hr__cusum_init(&e->cu, CUSUM_K, CUSUM_H);
@@ -157,18 +227,40 @@ static void model_step(ens *e, double x)
     }
 }
 
-/* The ensemble's score for sample x (the n-th fed), after the forecast and
- * CUSUM have seen it; *range is set when the range rule fired. */
-static double ensemble_score(ens *e, size_t n, double x, bool *range)
+static size_t ens_slot(int64_t t)
 {
-    double st = e->cu.stat, m = e->rec;
+    int64_t s = t % 86400;
+    if (s < 0) s += 86400;
+    return (size_t)(s / HR__SLOT_SEC) % HR__SLOTS;
+}
+
+/* The largest of v[slot - nb .. slot + nb] (around the day). */
+static double slot_near_max(const float *v, size_t slot, size_t nb)
+{
+    double m = 0;
+    for (size_t j = HR__SLOTS + slot - nb; j <= HR__SLOTS + slot + nb; j++)
+        m = fmax(m, v[j % HR__SLOTS]);
+    return m;
+}
+
+/* The ensemble's score for sample x (the n-th fed) at time-of-day slot
+ * `slot`, after its CUSUM has seen it; *range is set when the range rule
+ * fired. */
+static double ensemble_score(ens *e, size_t n, size_t slot, double x, bool *range)
+{
+    const ens_par *p = &e->par;
+    double st = e->ecu.stat, m = e->rec;
+    if (p->sdecay > 0) {
+        m = fmax(m, slot_near_max(e->slot_max, slot, (size_t)p->snb));
+        e->slot_max[slot] = (float)fmax(e->slot_max[slot] * p->sdecay, st);
+    }
     double r = m > 0 ? st / m : st > 0 ? INFINITY : 0; /* a first shift is a record */
-    e->rec = fmax(m * ENS_REC_DECAY, st);
+    e->rec = fmax(e->rec * p->decay, st);
     double s = n < ENS_WARM ? 0 : r < 1 ? 0.5 * r : 1 - 0.5 / r;
     *range = false;
     if (n >= 2 && e->vmax > e->vmin && n >= ENS_WARM) {
         double ex = fmax(x - e->vmax, e->vmin - x);
-        double tol = (e->vmax - e->vmin) * ENS_RANGE_TOL;
+        double tol = (e->vmax - e->vmin) * p->tol;
         if (ex > tol) {
             s = 1, *range = true;
             e->rlo = e->vmin - tol, e->rhi = e->vmax + tol;
@@ -178,9 +270,9 @@ static double ensemble_score(ens *e, size_t n, double x, bool *range)
     if (n <= 1 || x < e->vmin) e->vmin = x;
     if (e->hold > 0) {
         e->hold--;
-        s *= ENS_HOLD_DAMP;
-    } else if (s >= ENS_HOLD_AT) {
-        e->hold = ENS_HOLD;
+        s *= p->damp;
+    } else if (s >= p->hold_at) {
+        e->hold = (size_t)p->hold;
     }
     return s;
 }
@@ -207,11 +299,17 @@ static void ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why
     if (e->model) model_step(e, x);
     bool engine = e->model && e->nwarm == e->need;
     if (engine) z = e->m_z;
-    hr__cusum_step(&e->cu, z);
     int best = CH_CUSUM;
     bool range = false;
-    double s =
-        e->which == NCH ? ensemble_score(e, d->n, x, &range) : single_score(e, d->n, x, z, &best);
+    double s;
+    if (e->which == NCH) {
+        size_t slot = ens_slot(t);
+        hr__cusum_step(&e->ecu, z);
+        s = ensemble_score(e, d->n, slot, x, &range);
+    } else {
+        hr__cusum_step(&e->cu, z);
+        s = single_score(e, d->n, x, z, &best);
+    }
     if (range) { /* the interval: the range seen before x, widened by the tolerance */
         *why = (hr_anomaly_reason){"range", s, e->fc.expected, e->rlo, e->rhi, x, NULL};
         return;
@@ -266,7 +364,8 @@ static int init_bocpd(hr_detector *d, hr_error *err)
         .release = ens_release,                                                                    \
     }
 
-DETECTOR(ensemble, "ensemble", "CUSUM record, range rule and hold-off combined (default)");
+DETECTOR(ensemble, "ensemble",
+         "CUSUM record (recent and time-of-day), range rule, hold-off (default)");
 DETECTOR(residual, "residual", "one-step forecast residual (level + daily profile, or --model)");
 DETECTOR(ewma, "ewma", "robust EWMA control limits: streaming median and MAD");
 DETECTOR(cusum, "cusum", "two-sided CUSUM of standardised forecast residuals");

@@ -13,6 +13,9 @@ struct hr_detector {
     int64_t last_t;
     size_t n;   /* samples fed (NaN included) */
     void *impl; /* the detector's own state */
+    /* Developer parameters: the text after "name:" in the spec given to
+     * hr_detector_new ("" when none); only the ensemble reads them. */
+    char params[HR_DETECTOR_PARAMS_MAX];
 };
 
 struct hr_detector_ops {
