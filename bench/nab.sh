@@ -66,5 +66,9 @@ echo "ensemble out of fold: threshold chosen on the other files (bench/nab_cv.py
     sed 's/ \[.*//; s/^/  /'
 
 echo
+echo "the declared grid behind the default ensemble (bench/nab_grid.sh)"
+"$here/nab_grid.sh" "$hr" "$(dirname "$nab")" | sed 's/^/  /'
+
+echo
 echo "throughput: one core, rows already in memory (bench/bench-nab.c)"
 "$(dirname "$hr")/bench-nab" "$nab"/data/*/*.csv | sed 's/^/  /'
