@@ -1,0 +1,307 @@
+/* headroom/act.h - acting on real hosts: the action journal, the driver
+ * vtable and its runner, and the drivers (cgroups, tc, QEMU micro-VMs),
+ * plus the in-host partition solver.
+ *
+ * Model. An action is one change to the world ("set tenant web's cgroup
+ * limits on host h1", "migrate VM a to netns h2"). It is written to the
+ * journal (SQLite in WAL mode, synchronous=FULL) before it starts and on
+ * every change of state, so a crash at any point leaves a journal from which
+ * hr_act_run reconciles: actions found RUNNING are polled first (the driver
+ * looks at the world and says whether the effect holds), never blindly
+ * re-applied. Every action has an idempotency key: adding an action whose
+ * key is already journaled returns the existing one.
+ *
+ * Drivers implement struct hr_act_driver. apply must be idempotent:
+ * applying an action whose effect already holds succeeds without repeating
+ * it. The runner is single-threaded (the library starts no threads): apply
+ * starts an action, poll follows it; a driver whose work is synchronous
+ * finishes inside apply.
+ *
+ * Not thread-safe: one journal handle per thread.
+ */
+#ifndef HEADROOM_ACT_H
+#define HEADROOM_ACT_H
+
+#include "common.h"
+#include "error.h"
+
+#include <sys/types.h>
+
+/* ---- actions ------------------------------------------------------------------ */
+
+typedef enum hr_act_state {
+    HR_ACT_PENDING,  /* journaled, not started, or waiting for its next attempt */
+    HR_ACT_RUNNING,  /* apply was called; poll until it is final */
+    HR_ACT_DONE,     /* the effect holds (final) */
+    HR_ACT_FAILED,   /* a permanent error or attempts exhausted (final) */
+    HR_ACT_CANCELED, /* canceled by the caller (final) */
+    HR_ACT_UNDONE,   /* undone after DONE (final) */
+    HR_ACT_STATE_COUNT_
+} hr_act_state;
+
+/* "pending", "running", ... (the journal's spelling); "?" when out of range. */
+HR_EXPORT const char *hr_act_state_name(hr_act_state s);
+/* The state named `name`, or HR_ENOTFOUND. */
+HR_EXPORT int hr_act_state_parse(const char *name, hr_act_state *out);
+/* DONE, FAILED, CANCELED and UNDONE are final. */
+HR_EXPORT bool hr_act_state_final(hr_act_state s);
+
+#define HR_ACT_MAX_KEY    200 /* bytes in an idempotency key */
+#define HR_ACT_MAX_KIND   31  /* bytes in a driver kind ("cgroup", "vm.migrate") */
+#define HR_ACT_MAX_HOST   63  /* bytes in a host name */
+#define HR_ACT_MAX_TARGET 127 /* bytes in a target name */
+#define HR_ACT_MAX_PARAMS 65536
+#define HR_ACT_MAX_RESULT 65536
+
+typedef struct hr_action {
+    int64_t id;                         /* journal id (> 0), assigned by hr_journal_add */
+    char key[HR_ACT_MAX_KEY + 1];       /* idempotency key, unique in the journal */
+    char kind[HR_ACT_MAX_KIND + 1];     /* the driver that carries it out */
+    char host[HR_ACT_MAX_HOST + 1];     /* concurrency is limited per host */
+    char target[HR_ACT_MAX_TARGET + 1]; /* what it acts on (tenant, VM) */
+    int32_t stage; /* plan order: stage k starts once every action of stages < k is final, none
+                      FAILED */
+    char *params;  /* JSON object text (owned; may be NULL = "{}") */
+    hr_act_state state;
+    int32_t attempts;     /* apply calls so far */
+    int32_t max_attempts; /* >= 1; 0 in a spec = the runner's default */
+    int64_t timeout_ms;   /* per attempt; 0 in a spec = the runner's default */
+    int64_t started_ms;   /* wall clock of the current attempt's apply (0 if none) */
+    int64_t next_ms;      /* earliest wall-clock time of the next attempt */
+    double progress;      /* [0, 1] as last reported */
+    char *result;         /* driver's JSON result (owned; NULL until it reports one) */
+    char error[256];      /* last error message ("" if none) */
+} hr_action;
+
+/* Free params and result (the struct itself is the caller's). NULL-safe. */
+HR_EXPORT void hr_action_release(hr_action *a);
+
+/* ---- the journal ------------------------------------------------------------------
+ * Tables (created on open when missing; see docs/ARCHITECTURE.md "act"):
+ *   hr_act_action(id INTEGER PRIMARY KEY, key TEXT UNIQUE, kind, host, target,
+ *                 stage, params, state, attempts, max_attempts, timeout_ms,
+ *                 started_ms, next_ms, progress, result, error, created_ms,
+ *                 updated_ms)
+ *   hr_act_event(id INTEGER PRIMARY KEY, action_id, at_ms, state, attempt,
+ *                progress, message)           -- every state change, in order
+ *   hr_act_meta(key TEXT PRIMARY KEY, value)  -- schema version
+ * The file may be shared with other tables (the daemon's store). */
+typedef struct hr_journal hr_journal;
+
+/* Open (creating if needed) the journal at `path`, in WAL mode with
+ * synchronous=FULL and a 5 s busy timeout. HR_EIO (cannot open, not a
+ * database, locked), HR_ENOTSUP (a newer schema version), HR_ENOMEM. */
+HR_EXPORT int hr_journal_open(const char *path, hr_journal **out, hr_error *err);
+/* NULL-safe. */
+HR_EXPORT void hr_journal_close(hr_journal *j);
+
+/* Journal a new action from `spec` (id, state, attempts, progress, result,
+ * error, started_ms and next_ms are ignored; state starts PENDING). Returns
+ * 1 and *id of the existing action when an action with the same key is
+ * journaled already (nothing is written), 0 and the new *id otherwise.
+ * HR_EINVAL for an empty key or kind, a field too long, params that are not
+ * a JSON object; HR_EIO. */
+HR_EXPORT int hr_journal_add(hr_journal *j, const hr_action *spec, int64_t *id, hr_error *err);
+/* The action with id `id` into *out (release with hr_action_release).
+ * HR_ENOTFOUND, HR_EIO. */
+HR_EXPORT int hr_journal_get(hr_journal *j, int64_t id, hr_action *out, hr_error *err);
+/* The same by idempotency key. */
+HR_EXPORT int hr_journal_find(hr_journal *j, const char *key, hr_action *out, hr_error *err);
+/* The actions (only the non-final ones when `only_open`, else all), ordered by
+ * (stage, id), into a new array *out of *n (free with hr_action_list_free).
+ * At most `limit` (0 = 100000). HR_EIO, HR_ENOMEM. */
+HR_EXPORT int hr_journal_list(hr_journal *j, bool only_open, size_t limit, hr_action **out,
+                              size_t *n, hr_error *err);
+HR_EXPORT void hr_action_list_free(hr_action *v, size_t n);
+/* Write a's state, attempts, started_ms, next_ms, progress, result and error
+ * (one transaction, durable on return) and append an event with `message`
+ * (may be NULL). HR_ENOTFOUND, HR_EIO. */
+HR_EXPORT int hr_journal_update(hr_journal *j, const hr_action *a, const char *message,
+                                hr_error *err);
+/* Number of events of action `id` (for tests and `headroom ... --journal`). */
+HR_EXPORT int hr_journal_events(hr_journal *j, int64_t id, size_t *count, hr_error *err);
+
+/* ---- drivers ----------------------------------------------------------------------
+ * A driver's functions get its `ud`. Return conventions:
+ *   validate: 0 or a negative code (err says why); called before apply and
+ *     by hr_act_validate; must not change anything.
+ *   apply: start (or finish) the action. Returns HR_ACT_DONE when finished,
+ *     HR_ACT_RUNNING when poll must follow, or a negative code. It may set
+ *     a->result (malloc'd JSON text, replacing the old one) and a->progress.
+ *   poll: look at the world. Returns HR_ACT_DONE (the effect holds),
+ *     HR_ACT_RUNNING (in progress; a->progress updated), HR_ACT_PENDING (no
+ *     trace of it: apply again, used after a crash), or a negative code
+ *     (the attempt failed).
+ *   cancel: stop a RUNNING attempt (a timeout or the caller); 0 or negative.
+ *   undo: revert a DONE action from what apply recorded in a->result; NULL
+ *     when the driver cannot undo.
+ * Errors HR_EIO, HR_ECONVERGE, HR_ESTATE and HR_ECANCELED are transient (the
+ * runner retries with backoff); any other negative code is permanent. */
+typedef struct hr_act_driver {
+    const char *kind; /* matches hr_action.kind; a kind ending in '.' matches a prefix */
+    void *ud;
+    int (*validate)(void *ud, const hr_action *a, hr_error *err);
+    int (*apply)(void *ud, hr_action *a, hr_error *err);
+    int (*poll)(void *ud, hr_action *a, hr_error *err);
+    int (*cancel)(void *ud, hr_action *a, hr_error *err);
+    int (*undo)(void *ud, hr_action *a, hr_error *err);
+} hr_act_driver;
+
+/* Whether `code` is a transient error (see above). */
+HR_EXPORT bool hr_act_transient(int code);
+
+/* Clock and sleep, replaceable for virtual-time tests. now_ms is wall-clock
+ * milliseconds (journaled), sleep_ms waits. NULL members use the real ones. */
+typedef struct hr_act_clock {
+    int64_t (*now_ms)(void *ud);
+    void (*sleep_ms)(void *ud, int64_t ms);
+    void *ud;
+} hr_act_clock;
+
+typedef struct hr_act_opts {
+    size_t host_concurrency;   /* RUNNING actions per host at once; 0 = 1 */
+    int32_t max_attempts;      /* default for actions that give 0; 0 = 3 */
+    int64_t timeout_ms;        /* default per-attempt timeout; 0 = 60000 */
+    int64_t backoff_base_ms;   /* first retry delay; 0 = 200 */
+    int64_t backoff_max_ms;    /* cap; 0 = 10000 */
+    int64_t poll_ms;           /* pause between polls when nothing else to do; 0 = 20 */
+    int64_t deadline_ms;       /* give up (HR_ECANCELED) after this long in total; 0 = none */
+    uint64_t seed;             /* jitter PRNG seed; 0 = from the clock */
+    const hr_act_clock *clock; /* NULL = real time */
+    /* Called after every state or progress change (may be NULL). */
+    void (*on_change)(const hr_action *a, void *ud);
+    void *ud;
+} hr_act_opts;
+
+typedef struct hr_act_summary {
+    size_t done, failed, canceled, pending; /* final states of the actions seen */
+    size_t retries;                         /* attempts beyond the first */
+    size_t reconciled;                      /* RUNNING at start, settled by poll */
+} hr_act_summary;
+
+/* The retry delay before attempt `attempt` (2, 3, ...): min(max, base *
+ * 2^(attempt-2)) scaled by a jitter factor in [0.5, 1) drawn from *rng
+ * (a splitmix64 state). Exposed for tests. */
+HR_EXPORT int64_t hr_act_backoff_ms(const hr_act_opts *o, int32_t attempt, uint64_t *rng);
+
+/* Carry out every non-final action in the journal, in stage order, with at
+ * most host_concurrency RUNNING per host, retrying transient failures with
+ * backoff and jitter, cancelling attempts that outlive their timeout. Actions
+ * found RUNNING (a previous run crashed) are polled first. A stage starts
+ * only when every earlier action is final and none FAILED (a CANCELED or
+ * UNDONE one was meant not to hold); when one fails, later stages stay
+ * PENDING and the run returns HR_EIO naming it. Returns 0 when every action
+ * is DONE. An action whose kind has no driver fails permanently. */
+HR_EXPORT int hr_act_run(hr_journal *j, const hr_act_driver *drivers, size_t ndrivers,
+                         const hr_act_opts *o, hr_act_summary *sum, hr_error *err);
+/* Validate one action with its driver (HR_ENOTFOUND when none matches). */
+HR_EXPORT int hr_act_validate(const hr_act_driver *drivers, size_t ndrivers, const hr_action *a,
+                              hr_error *err);
+/* Undo DONE action `id` through its driver, journaling UNDONE. HR_ENOTSUP
+ * when the driver cannot undo, HR_ESTATE when the action is not DONE. */
+HR_EXPORT int hr_act_undo(hr_journal *j, const hr_act_driver *drivers, size_t ndrivers, int64_t id,
+                          hr_error *err);
+/* Cancel action `id`: PENDING becomes CANCELED; RUNNING is cancelled through
+ * its driver first. HR_ESTATE when final. */
+HR_EXPORT int hr_act_cancel(hr_journal *j, const hr_act_driver *drivers, size_t ndrivers,
+                            int64_t id, hr_error *err);
+
+/* ---- cgroups (lib/act/cgroup.c) -----------------------------------------------------
+ * Each controller is detected on its own at open (hybrid layouts exist: a
+ * machine may have every controller on v1 and only hugetlb on v2). Groups
+ * live under `parent`, which is created below this process's own cgroup in
+ * each hierarchy (read from /proc/self/cgroup), so a memory group lands
+ * under the process's own memory cgroup. Names: [A-Za-z0-9_.-]{1,64}, not
+ * "." or "..". */
+typedef enum hr_cg_ctl {
+    HR_CG_CPU,     /* v1 cpu, v2 cpu */
+    HR_CG_CPUACCT, /* v1 cpuacct (usage); on v2 part of cpu */
+    HR_CG_CPUSET,
+    HR_CG_MEMORY,
+    HR_CG_PIDS,
+    HR_CG_IO, /* v1 blkio, v2 io */
+    HR_CG_CTL_COUNT_
+} hr_cg_ctl;
+
+#define HR_CG_UNSET INT64_MIN /* leave the knob alone / not known */
+#define HR_CG_MAX   (-1)      /* "max": no limit */
+
+/* Limits, independent of the cgroup version. v1 mapping: cpu.cfs_quota_us /
+ * cfs_period_us, cpu.shares = round(weight * 1024 / 100), cpuset.cpus/mems,
+ * memory.limit_in_bytes (max), memory.soft_limit_in_bytes (low; v1 has no
+ * high: setting it is HR_ENOTSUP), pids.max, blkio.throttle.{read,write}_bps_device.
+ * v2: cpu.max, cpu.weight, cpuset.cpus/mems, memory.max/high/low, pids.max,
+ * io.max. */
+typedef struct hr_cgroup_limits {
+    int64_t cpu_quota_usec;  /* per period; HR_CG_MAX = unlimited */
+    int64_t cpu_period_usec; /* 1000..1000000 */
+    int64_t cpu_weight;      /* 1..10000 (v2 scale; 100 = default) */
+    char cpus[128];          /* cpuset list "0-1,3"; "" = unset */
+    char mems[64];
+    int64_t mem_max, mem_high, mem_low; /* bytes */
+    int64_t pids_max;
+    char io_dev[24]; /* "MAJ:MIN" for io_rbps/io_wbps; "" = unset */
+    int64_t io_rbps, io_wbps;
+} hr_cgroup_limits;
+
+/* Every field HR_CG_UNSET / "". */
+HR_EXPORT void hr_cgroup_limits_init(hr_cgroup_limits *l);
+
+typedef struct hr_cgroup_usage {
+    int64_t cpu_usec;  /* CPU time used since creation */
+    int64_t mem_bytes; /* current memory use */
+    int64_t pids;      /* current tasks */
+} hr_cgroup_usage;
+
+typedef struct hr_cgroup_sys hr_cgroup_sys;
+
+/* Detect the controllers and create `parent` (a name as above) in each
+ * hierarchy that has one of them (mkdir is idempotent; v1 cpuset groups get
+ * the parent's cpus and mems; v2 enables the controllers in
+ * cgroup.subtree_control on the way). HR_ENOTSUP when no controller is found,
+ * HR_EIO (permission, read-only), HR_EINVAL (bad name). */
+HR_EXPORT int hr_cgroup_open(const char *parent, hr_cgroup_sys **out, hr_error *err);
+/* Frees the handle (does not remove the parent). NULL-safe. */
+HR_EXPORT void hr_cgroup_close(hr_cgroup_sys *s);
+/* 1 or 2 for a controller found, 0 when missing. */
+HR_EXPORT int hr_cgroup_version(const hr_cgroup_sys *s, hr_cg_ctl c);
+/* The directory of `group` (NULL: the parent) for controller c into buf:
+ * HR_ENOTSUP when the controller is missing, HR_ERANGE when buf is short. */
+HR_EXPORT int hr_cgroup_dir(const hr_cgroup_sys *s, hr_cg_ctl c, const char *group, char *buf,
+                            size_t size);
+/* Create `group` under the parent in every hierarchy (idempotent). */
+HR_EXPORT int hr_cgroup_create(hr_cgroup_sys *s, const char *group, hr_error *err);
+/* Remove `group` (it must hold no process; a missing group is fine); with
+ * group NULL, remove the parent. HR_EIO (EBUSY when processes remain). */
+HR_EXPORT int hr_cgroup_remove(hr_cgroup_sys *s, const char *group, hr_error *err);
+/* Set every field that is not UNSET. HR_ENOTSUP names a knob whose
+ * controller is missing or has no equivalent in its version; HR_EIO names
+ * the file and the kernel's errno (e.g. a cpuset outside the parent's). */
+HR_EXPORT int hr_cgroup_set(hr_cgroup_sys *s, const char *group, const hr_cgroup_limits *l,
+                            hr_error *err);
+/* Read every knob the machine has into *out (missing ones stay UNSET). */
+HR_EXPORT int hr_cgroup_get(hr_cgroup_sys *s, const char *group, hr_cgroup_limits *out,
+                            hr_error *err);
+/* Move process `pid` with all its threads into `group` in every hierarchy. */
+HR_EXPORT int hr_cgroup_attach(hr_cgroup_sys *s, const char *group, pid_t pid, hr_error *err);
+/* Move every process of `group` back to this process's own cgroups (before
+ * removing it). Returns the number moved. */
+HR_EXPORT int hr_cgroup_evacuate(hr_cgroup_sys *s, const char *group, hr_error *err);
+HR_EXPORT int hr_cgroup_read_usage(hr_cgroup_sys *s, const char *group, hr_cgroup_usage *out,
+                                   hr_error *err);
+/* Whether setting this field is possible here (controller present and, for
+ * mem_high, cgroup v2). `field` is a hr_cgroup_limits member name. */
+HR_EXPORT bool hr_cgroup_supports(const hr_cgroup_sys *s, const char *field);
+
+/* The "cgroup" action driver on `s`. params: {"group": NAME, "pids": [PID...],
+ * and any hr_cgroup_limits member by name (cpus/mems/io_dev strings, the rest
+ * integers, -1 = max)}. apply creates the group, records the old values in
+ * result {"before": {...}}, sets, attaches; poll reads back and compares;
+ * undo restores "before". Knobs the machine lacks fail validate. */
+HR_EXPORT hr_act_driver hr_cgroup_driver(hr_cgroup_sys *s);
+/* Limits from/to the params form above. HR_EPARSE names the bad member. */
+HR_EXPORT int hr_cgroup_limits_from_json(const char *json, hr_cgroup_limits *out, hr_error *err);
+/* A new JSON object text of the set fields (free() it); NULL on OOM. */
+HR_EXPORT char *hr_cgroup_limits_to_json(const hr_cgroup_limits *l);
+
+#endif
