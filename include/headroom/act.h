@@ -304,4 +304,114 @@ HR_EXPORT int hr_cgroup_limits_from_json(const char *json, hr_cgroup_limits *out
 /* A new JSON object text of the set fields (free() it); NULL on OOM. */
 HR_EXPORT char *hr_cgroup_limits_to_json(const hr_cgroup_limits *l);
 
+/* ---- in-host partitioning (lib/act/partition.c, hostfile.c) -------------------------
+ * The host is one pool of CPU (millicores over its cores), memory (bytes)
+ * and egress bandwidth (bits/s). Each tenant's demand for each comes as
+ * forecast quantiles. The solver gives every tenant, per resource:
+ *   a guarantee  = its demand at its SLA quantile, served by priority class
+ *                  (higher first) and max-min fair (water-filling) inside the
+ *                  class where capacity runs out;
+ *   a limit      = its demand at the top level (opts.top_level), at least
+ *                  the guarantee, at most the capacity.
+ * These map to cpu.weight in proportion to the guarantee and a CFS quota
+ * equal to the limit; exclusive whole cores (a cpuset no other tenant gets)
+ * for pinned SLAs; memory low = guarantee, high = limit, max = limit x
+ * (1 + opts.mem_max_margin); HTB rate = guarantee, ceil = limit.
+ * Per resource this greedy is exactly optimal for the objective "maximise
+ * the guarantees lexicographically by priority class, max-min fair inside a
+ * class" (docs/ARCHITECTURE.md "act" has the argument); pinned cores are
+ * granted whole, by priority, keeping one core shared when unpinned tenants
+ * exist. Hysteresis: a value within opts.hysteresis (relative) of the
+ * previous solution keeps the previous value, provided the guarantees still
+ * fit. */
+#define HR_PART_MAX_TENANTS 4096
+#define HR_PART_MAX_LEVELS  16
+#define HR_PART_MAX_PIDS    64
+
+typedef enum hr_part_res { HR_PART_CPU, HR_PART_MEM, HR_PART_NET, HR_PART_RES_COUNT_ } hr_part_res;
+
+/* Quantiles of one demand: values[i] at levels[i], levels ascending in
+ * (0, 1), values non-decreasing. n = 0: no demand known (treated as 0). */
+typedef struct hr_part_demand {
+    double levels[HR_PART_MAX_LEVELS];
+    double values[HR_PART_MAX_LEVELS];
+    size_t n;
+} hr_part_demand;
+
+/* The demand at level p: linear between known levels, flat beyond them. */
+HR_EXPORT double hr_part_demand_at(const hr_part_demand *d, double p);
+
+typedef struct hr_part_tenant {
+    char name[65]; /* also its cgroup name */
+    int32_t priority;
+    double quantile; /* SLA quantile to guarantee, in (0, 1) */
+    bool pin;        /* exclusive cores */
+    hr_part_demand demand[HR_PART_RES_COUNT_];
+    int64_t mem_cap;  /* hard cap on memory max from the host file; 0 = none */
+    char match[64];   /* egress classification: destination "a.b.c.d[/len]"; "" = none */
+    int32_t pids[HR_PART_MAX_PIDS];
+    size_t npids;
+} hr_part_tenant;
+
+typedef struct hr_part_host {
+    char name[64];
+    int32_t cpus[1024]; /* usable core ids, ascending */
+    size_t ncpus;
+    int64_t mem_bytes;
+    int64_t net_bps;   /* 0 = no egress shaping */
+    char net_dev[16];  /* egress interface */
+    char netns[64];    /* its network namespace ("" = this one) */
+    char cgroup_parent[65];
+    int64_t reserve[HR_PART_RES_COUNT_]; /* kept back for the host itself */
+    hr_part_tenant *tenants;             /* owned */
+    size_t ntenants;
+} hr_part_host;
+
+/* Free the tenants (the struct is the caller's). NULL-safe. */
+HR_EXPORT void hr_part_host_release(hr_part_host *h);
+
+/* Load a host file, YAML or JSON (by content: JSON starts with '{'), into
+ * *out (release with hr_part_host_release). Schema in docs/ARCHITECTURE.md
+ * "act". Errors name the file and the field ("host.yaml: tenants[2].cpu:
+ * ..."); YAML and JSON syntax errors carry line and column. HR_EPARSE,
+ * HR_EINVAL (values that make no sense, e.g. a tenant asking at its SLA
+ * quantile for more than the host has), HR_ELIMIT, HR_EIO. */
+HR_EXPORT int hr_part_host_load(const char *path, hr_part_host *out, hr_error *err);
+HR_EXPORT int hr_part_host_parse(const char *buf, size_t len, const char *name,
+                                 hr_part_host *out, hr_error *err);
+/* Merge a forecast file {"tenants": {NAME: {"cpu": {LEVEL: AMOUNT, ...},
+ * "memory": ..., "egress": ...}}} into h: at each level the larger of the
+ * two (the host's own recent telemetry and the fleet-wide forecast), levels
+ * united. Unknown tenants are HR_EPARSE. */
+HR_EXPORT int hr_part_forecast_merge(hr_part_host *h, const char *buf, size_t len,
+                                     const char *name, hr_error *err);
+
+typedef struct hr_part_alloc {
+    char name[65];
+    int64_t guarantee[HR_PART_RES_COUNT_]; /* millicores, bytes, bits/s */
+    int64_t limit[HR_PART_RES_COUNT_];
+    int64_t want[HR_PART_RES_COUNT_]; /* demand at the SLA quantile */
+    bool short_of[HR_PART_RES_COUNT_]; /* guarantee below want */
+    int64_t cpu_weight;                /* 1..10000 */
+    int64_t cpu_quota_usec;            /* per period; HR_CG_MAX for pinned */
+    char cpus[128];                    /* cpuset list */
+    bool pinned;
+    bool pin_denied; /* asked for pinning, did not fit */
+    int64_t mem_max;
+} hr_part_alloc;
+
+typedef struct hr_part_opts {
+    double hysteresis;     /* relative band; 0 = 0.05; < 0 = none */
+    double top_level;      /* level of the limits; 0 = 0.99 */
+    double mem_max_margin; /* 0 = 0.25 */
+    int64_t period_usec;   /* CFS period; 0 = 100000 */
+} hr_part_opts;
+
+/* Solve: out[i] for h->tenants[i]. `prev` (may be NULL) is the previous
+ * solution, matched by name, for hysteresis. HR_EINVAL when the host cannot
+ * give every tenant its floor (10 millicores, 1 MiB, 8 kbit/s) or a pinned
+ * core set is impossible. Deterministic. */
+HR_EXPORT int hr_part_solve(const hr_part_host *h, const hr_part_alloc *prev, size_t nprev,
+                            const hr_part_opts *o, hr_part_alloc *out, hr_error *err);
+
 #endif
