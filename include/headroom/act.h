@@ -304,6 +304,56 @@ HR_EXPORT int hr_cgroup_limits_from_json(const char *json, hr_cgroup_limits *out
 /* A new JSON object text of the set fields (free() it); NULL on OOM. */
 HR_EXPORT char *hr_cgroup_limits_to_json(const hr_cgroup_limits *l);
 
+/* ---- network QoS (lib/act/tc.c) --------------------------------------------------------
+ * Rate shaping with tc, run through posix_spawn (`tc -n NETNS -batch -`):
+ * an HTB tree on the device's egress (root 1:, a parent class 1:1 at the
+ * link rate, one class per tenant with its guaranteed rate and ceiling, an
+ * unclassified default class 1:fff0), u32 filters classifying by the
+ * tenant's source address; for ingress, an ifb device fed by an ingress
+ * qdisc with a u32 match-all mirred redirect, carrying the same tree with
+ * destination matches. Kernels without netem, fq_codel or police are fine:
+ * only htb, ingress, u32, mirred and ifb are used. */
+#define HR_TC_MAX_CLASSES 4000
+
+typedef struct hr_tc_class {
+    char name[65];
+    uint32_t minor;   /* class 1:minor, 2..0xffef */
+    int64_t rate_bps; /* guaranteed, > 0 */
+    int64_t ceil_bps; /* >= rate */
+    int32_t prio;     /* 0 (first) .. 7 */
+    char match[64];   /* tenant address "a.b.c.d[/len]"; "" = no filter */
+} hr_tc_class;
+
+typedef struct hr_tc_spec {
+    char netns[64]; /* "" = this namespace */
+    char dev[16];
+    int64_t link_bps;
+    bool ingress; /* shape what arrives on dev (through ifb "ifb-" + dev) instead */
+    hr_tc_class *classes;
+    size_t nclasses;
+} hr_tc_spec;
+
+/* Replace dev's shaping with `s` (idempotent). HR_EINVAL for a bad spec
+ * (rates, minors, a name tc would reject), HR_EIO with tc's message. */
+HR_EXPORT int hr_tc_apply(const hr_tc_spec *s, hr_error *err);
+/* Remove the shaping (egress root qdisc, or the ingress qdisc and the ifb). */
+HR_EXPORT int hr_tc_clear(const char *netns, const char *dev, bool ingress, hr_error *err);
+/* The HTB classes on dev (or its ifb): minor, rate, ceil, prio (names and
+ * matches are not kept by the kernel). At most `max`; *n gets the count. */
+HR_EXPORT int hr_tc_read(const char *netns, const char *dev, bool ingress, hr_tc_class *out,
+                         size_t max, size_t *n, hr_error *err);
+/* Parse `tc class show` output (exposed for the fuzz target). */
+HR_EXPORT int hr_tc_parse_classes(const char *text, hr_tc_class *out, size_t max, size_t *n);
+/* The "tc" action driver: params are the spec as JSON {"netns", "dev",
+ * "link_bps", "ingress", "classes": [{"name", "minor", "rate_bps",
+ * "ceil_bps", "prio", "match"}]}; poll reads the classes back (rates within
+ * 1 %, tc prints them rounded); undo clears. */
+HR_EXPORT hr_act_driver hr_tc_driver(void);
+/* Spec from params JSON (classes malloc'd: free(spec->classes)). */
+HR_EXPORT int hr_tc_spec_from_json(const char *json, hr_tc_spec *out, hr_error *err);
+/* Params JSON of a spec (free() it); NULL on OOM. */
+HR_EXPORT char *hr_tc_spec_to_json(const hr_tc_spec *s);
+
 /* ---- in-host partitioning (lib/act/partition.c, hostfile.c) -------------------------
  * The host is one pool of CPU (millicores over its cores), memory (bytes)
  * and egress bandwidth (bits/s). Each tenant's demand for each comes as
@@ -347,8 +397,8 @@ typedef struct hr_part_tenant {
     double quantile; /* SLA quantile to guarantee, in (0, 1) */
     bool pin;        /* exclusive cores */
     hr_part_demand demand[HR_PART_RES_COUNT_];
-    int64_t mem_cap;  /* hard cap on memory max from the host file; 0 = none */
-    char match[64];   /* egress classification: destination "a.b.c.d[/len]"; "" = none */
+    int64_t mem_cap; /* hard cap on memory max from the host file; 0 = none */
+    char match[64];  /* egress classification: destination "a.b.c.d[/len]"; "" = none */
     int32_t pids[HR_PART_MAX_PIDS];
     size_t npids;
 } hr_part_tenant;
@@ -358,9 +408,9 @@ typedef struct hr_part_host {
     int32_t cpus[1024]; /* usable core ids, ascending */
     size_t ncpus;
     int64_t mem_bytes;
-    int64_t net_bps;   /* 0 = no egress shaping */
-    char net_dev[16];  /* egress interface */
-    char netns[64];    /* its network namespace ("" = this one) */
+    int64_t net_bps;  /* 0 = no egress shaping */
+    char net_dev[16]; /* egress interface */
+    char netns[64];   /* its network namespace ("" = this one) */
     char cgroup_parent[65];
     int64_t reserve[HR_PART_RES_COUNT_]; /* kept back for the host itself */
     hr_part_tenant *tenants;             /* owned */
@@ -377,20 +427,20 @@ HR_EXPORT void hr_part_host_release(hr_part_host *h);
  * HR_EINVAL (values that make no sense, e.g. a tenant asking at its SLA
  * quantile for more than the host has), HR_ELIMIT, HR_EIO. */
 HR_EXPORT int hr_part_host_load(const char *path, hr_part_host *out, hr_error *err);
-HR_EXPORT int hr_part_host_parse(const char *buf, size_t len, const char *name,
-                                 hr_part_host *out, hr_error *err);
+HR_EXPORT int hr_part_host_parse(const char *buf, size_t len, const char *name, hr_part_host *out,
+                                 hr_error *err);
 /* Merge a forecast file {"tenants": {NAME: {"cpu": {LEVEL: AMOUNT, ...},
  * "memory": ..., "egress": ...}}} into h: at each level the larger of the
  * two (the host's own recent telemetry and the fleet-wide forecast), levels
  * united. Unknown tenants are HR_EPARSE. */
-HR_EXPORT int hr_part_forecast_merge(hr_part_host *h, const char *buf, size_t len,
-                                     const char *name, hr_error *err);
+HR_EXPORT int hr_part_forecast_merge(hr_part_host *h, const char *buf, size_t len, const char *name,
+                                     hr_error *err);
 
 typedef struct hr_part_alloc {
     char name[65];
     int64_t guarantee[HR_PART_RES_COUNT_]; /* millicores, bytes, bits/s */
     int64_t limit[HR_PART_RES_COUNT_];
-    int64_t want[HR_PART_RES_COUNT_]; /* demand at the SLA quantile */
+    int64_t want[HR_PART_RES_COUNT_];  /* demand at the SLA quantile */
     bool short_of[HR_PART_RES_COUNT_]; /* guarantee below want */
     int64_t cpu_weight;                /* 1..10000 */
     int64_t cpu_quota_usec;            /* per period; HR_CG_MAX for pinned */

@@ -63,8 +63,7 @@ static int yaml_fail(hr_error *err, const char *name, const yaml_mark_t *m, cons
                            what);
 }
 
-static int yaml_to_json(const char *buf, size_t len, const char *name, json_t **out,
-                        hr_error *err)
+static int yaml_to_json(const char *buf, size_t len, const char *name, json_t **out, hr_error *err)
 {
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) return hr_error_set(err, HR_ENOMEM, "%s: out of memory", name);
@@ -162,8 +161,7 @@ static int fail(ctx *c, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return hr_error_set(c->err, code, "%s: %s: %s", c->name, c->path[0] ? c->path : "(top)",
-                        msg);
+    return hr_error_set(c->err, code, "%s: %s: %s", c->name, c->path[0] ? c->path : "(top)", msg);
 }
 
 static size_t push(ctx *c, const char *fmt, ...) HR_PRINTF(2, 3);
@@ -239,9 +237,12 @@ static int get_bool(ctx *c, json_t *v, bool *out)
         return 0;
     }
     const char *s = json_string_value(v);
-    if (s && (!strcmp(s, "true") || !strcmp(s, "yes"))) *out = true;
-    else if (s && (!strcmp(s, "false") || !strcmp(s, "no"))) *out = false;
-    else return fail(c, HR_EPARSE, "expected true or false");
+    if (s && (!strcmp(s, "true") || !strcmp(s, "yes")))
+        *out = true;
+    else if (s && (!strcmp(s, "false") || !strcmp(s, "no")))
+        *out = false;
+    else
+        return fail(c, HR_EPARSE, "expected true or false");
     return 0;
 }
 
@@ -329,11 +330,13 @@ static int get_cpus(ctx *c, json_t *v, hr_part_host *h)
             if (!k) return fail(c, HR_EPARSE, "bad core range");
             s += k;
         }
-        if (a > b || b >= 1024) return fail(c, HR_EINVAL, "core range %lld-%lld", (long long)a,
-                                            (long long)b);
+        if (a > b || b >= 1024)
+            return fail(c, HR_EINVAL, "core range %lld-%lld", (long long)a, (long long)b);
         for (int64_t i = a; i <= b; i++) seen[i] = true;
-        if (*s == ',') s++;
-        else if (*s) return fail(c, HR_EPARSE, "bad core list near \"%.16s\"", s);
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return fail(c, HR_EPARSE, "bad core list near \"%.16s\"", s);
     }
     h->ncpus = 0;
     for (int i = 0; i < 1024; i++)
@@ -343,7 +346,7 @@ static int get_cpus(ctx *c, json_t *v, hr_part_host *h)
 
 static const char *const res_key[HR_PART_RES_COUNT_] = {"cpu", "memory", "egress"};
 static const hr_unit res_unit[HR_PART_RES_COUNT_] = {HR_UNIT_MILLICORES, HR_UNIT_BYTES,
-                                                      HR_UNIT_BITS_PER_SEC};
+                                                     HR_UNIT_BITS_PER_SEC};
 
 static bool known(const char *k, const char *const *names)
 {
@@ -363,10 +366,10 @@ static int check_keys(ctx *c, json_t *o, const char *const *names)
     return 0;
 }
 
-static const char *const tenant_keys[] = {"name", "priority", "sla", "cpu", "memory", "egress",
-                                          "memory_cap", "match", "pids", NULL};
-static const char *const host_keys[] = {"host", "cpus", "memory", "egress", "cgroup_parent",
-                                        "reserve", "tenants", NULL};
+static const char *const tenant_keys[] = {"name",   "priority",   "sla",   "cpu",  "memory",
+                                          "egress", "memory_cap", "match", "pids", NULL};
+static const char *const host_keys[] = {"host",          "cpus",    "memory",  "egress",
+                                        "cgroup_parent", "reserve", "tenants", NULL};
 
 static int load_tenant(ctx *c, json_t *o, hr_part_tenant *t)
 {
@@ -380,8 +383,8 @@ static int load_tenant(ctx *c, json_t *o, hr_part_tenant *t)
     if (!(v = json_object_get(o, "name"))) return fail(c, HR_EPARSE, "missing");
     if ((rc = get_str(c, v, t->name, sizeof t->name))) return rc;
     for (const char *p = t->name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-              || *p == '_' || *p == '-' || *p == '.'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.'))
             return fail(c, HR_EINVAL, "\"%s\": use letters, digits, '_', '-', '.'", t->name);
     if (!t->name[0] || !strcmp(t->name, ".") || !strcmp(t->name, ".."))
         return fail(c, HR_EINVAL, "empty or reserved name");
@@ -459,7 +462,7 @@ static int load_egress(ctx *c, json_t *v, hr_part_host *h)
 static int check_fit(ctx *c, const hr_part_host *h)
 {
     int64_t cap[HR_PART_RES_COUNT_] = {(int64_t)h->ncpus * 1000 - h->reserve[0],
-                                        h->mem_bytes - h->reserve[1], h->net_bps - h->reserve[2]};
+                                       h->mem_bytes - h->reserve[1], h->net_bps - h->reserve[2]};
     for (int r = 0; r < HR_PART_RES_COUNT_; r++)
         if (cap[r] < 0 || (r < 2 && cap[r] == 0)) {
             snprintf(c->path, sizeof c->path, "reserve.%s", res_key[r]);
@@ -602,7 +605,8 @@ static void merge_demand(hr_part_demand *d, const hr_part_demand *f)
     if (u > HR_PART_MAX_LEVELS) u = HR_PART_MAX_LEVELS;
     hr_part_demand m = {.n = u};
     for (size_t i = 0; i < u; i++) {
-        double a = d->n ? hr_part_demand_at(d, lv[i]) : 0, b = f->n ? hr_part_demand_at(f, lv[i]) : 0;
+        double a = d->n ? hr_part_demand_at(d, lv[i]) : 0,
+               b = f->n ? hr_part_demand_at(f, lv[i]) : 0;
         m.levels[i] = lv[i];
         m.values[i] = a > b ? a : b;
         if (i && m.values[i] < m.values[i - 1]) m.values[i] = m.values[i - 1];

@@ -194,16 +194,15 @@ static void pin_cores(const solver *S, hr_part_alloc *out, int32_t *owner, size_
 }
 
 /* Guarantees and limits of resource r over tenants `members`. */
-static int solve_res(const solver *S, hr_part_res r, const size_t *members, size_t m,
-                     int64_t cap, hr_part_alloc *out, int64_t *want, int64_t *give,
-                     size_t *scratch, hr_error *err)
+static int solve_res(const solver *S, hr_part_res r, const size_t *members, size_t m, int64_t cap,
+                     hr_part_alloc *out, int64_t *want, int64_t *give, size_t *scratch,
+                     hr_error *err)
 {
     const hr_part_host *h = S->h;
     if ((int64_t)m * floor_of[r] > cap)
         return hr_error_set(err, HR_EINVAL,
                             "%s: %s: %zu tenants need at least %lld, the host has %lld", h->name,
-                            res_name[r], m, (long long)((int64_t)m * floor_of[r]),
-                            (long long)cap);
+                            res_name[r], m, (long long)((int64_t)m * floor_of[r]), (long long)cap);
     int64_t sum_g = 0;
     for (size_t k = 0; k < m; k++) {
         size_t i = members[k];
@@ -225,7 +224,8 @@ static int solve_res(const solver *S, hr_part_res r, const size_t *members, size
     }
     /* Hysteresis must not break the capacity: fall back to fresh values. */
     if (sum_g > cap)
-        for (size_t k = 0; k < m; k++) out[members[k]].guarantee[r] = give[members[k]] + floor_of[r];
+        for (size_t k = 0; k < m; k++)
+            out[members[k]].guarantee[r] = give[members[k]] + floor_of[r];
     for (size_t k = 0; k < m; k++) {
         size_t i = members[k];
         const hr_part_tenant *t = &h->tenants[i];
@@ -263,7 +263,9 @@ int hr_part_solve(const hr_part_host *h, const hr_part_alloc *prev, size_t nprev
     if (!o) o = &z;
     size_t n = h->ntenants;
     solver S = {.h = h,
-                .band = o->hysteresis == 0 ? 0.05 : o->hysteresis < 0 ? 0 : o->hysteresis,
+                .band = o->hysteresis == 0  ? 0.05
+                        : o->hysteresis < 0 ? 0
+                                            : o->hysteresis,
                 .top = o->top_level > 0 ? o->top_level : 0.99};
     double margin = o->mem_max_margin > 0 ? o->mem_max_margin : 0.25;
     int64_t period = o->period_usec > 0 ? o->period_usec : 100000;
@@ -273,7 +275,8 @@ int hr_part_solve(const hr_part_host *h, const hr_part_alloc *prev, size_t nprev
     int64_t *want = calloc(n, sizeof *want), *give = calloc(n, sizeof *give);
     int32_t *owner = malloc(h->ncpus * sizeof *owner);
     S.prev = nprev ? calloc(n, sizeof *S.prev) : NULL;
-    if (!res || !S.order || !members || !scratch || !want || !give || !owner || (nprev && !S.prev)) {
+    if (!res || !S.order || !members || !scratch || !want || !give || !owner ||
+        (nprev && !S.prev)) {
         rc = hr_error_set(err, HR_ENOMEM, "partition: out of memory");
         goto out;
     }
@@ -303,9 +306,8 @@ int hr_part_solve(const hr_part_host *h, const hr_part_alloc *prev, size_t nprev
             size_t k = 1;
             for (const char *p = a->cpus; *p; p++) k += *p == ',';
             a->guarantee[HR_PART_CPU] = a->limit[HR_PART_CPU] = (int64_t)k * 1000;
-            a->want[HR_PART_CPU] =
-                (int64_t)ceil(hr_part_demand_at(&h->tenants[i].demand[HR_PART_CPU],
-                                                h->tenants[i].quantile));
+            a->want[HR_PART_CPU] = (int64_t)ceil(
+                hr_part_demand_at(&h->tenants[i].demand[HR_PART_CPU], h->tenants[i].quantile));
             a->cpu_quota_usec = HR_CG_MAX;
             a->cpu_weight = 100;
             continue;
@@ -321,9 +323,9 @@ int hr_part_solve(const hr_part_host *h, const hr_part_alloc *prev, size_t nprev
     if ((rc = solve_res(&S, HR_PART_MEM, members, n, h->mem_bytes - h->reserve[HR_PART_MEM], res,
                         want, give, scratch, err)))
         goto out;
-    if (h->net_bps > 0
-        && (rc = solve_res(&S, HR_PART_NET, members, n, h->net_bps - h->reserve[HR_PART_NET], res,
-                           want, give, scratch, err)))
+    if (h->net_bps > 0 &&
+        (rc = solve_res(&S, HR_PART_NET, members, n, h->net_bps - h->reserve[HR_PART_NET], res,
+                        want, give, scratch, err)))
         goto out;
     int64_t mem_cap = h->mem_bytes - h->reserve[HR_PART_MEM];
     for (size_t i = 0; i < n; i++) {

@@ -202,7 +202,8 @@ static void test_planetlab(void **state)
         nv[i] = s.len;
         vals[i] = malloc(s.len * sizeof *vals[i]);
         double *sorted = malloc(s.len * sizeof *sorted);
-        for (size_t k = 0; k < s.len; k++) vals[i][k] = sorted[k] = s.values[k] * 10; /* millicores */
+        for (size_t k = 0; k < s.len; k++)
+            vals[i][k] = sorted[k] = s.values[k] * 10; /* millicores */
         for (size_t a = 1; a < s.len; a++)
             for (size_t b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) {
                 double x = sorted[b];
@@ -327,8 +328,9 @@ static void test_hostfile_errors(void **state)
 {
     (void)state;
     expect_error("host: a\ncpus: 2\nmemory: 1GiB\ntenants:\n  - name: x\n    memory: {p95: 2GiB}\n",
-                 HR_EINVAL, "h.yaml: tenants[0].memory: tenant \"x\" asks for 2147483648 at p95, "
-                            "the host has 1073741824");
+                 HR_EINVAL,
+                 "h.yaml: tenants[0].memory: tenant \"x\" asks for 2147483648 at p95, "
+                 "the host has 1073741824");
     expect_error("host: a\ncpus: 2\nmemory: 1GiB\ntenants:\n  - name: x\n    cpu: {p95: 3cores}\n",
                  HR_EINVAL, "tenants[0].cpu: tenant \"x\" asks for 3000");
     expect_error("host: a\ncpus: [1\n", HR_EPARSE, "h.yaml:3:1: ");
@@ -336,8 +338,9 @@ static void test_hostfile_errors(void **state)
                  "unknown field \"bogus\"");
     expect_error("host: a\ncpus: 2\nmemory: 1GiB\ntenants:\n  - name: x\n    cpu: {p95: 3x}\n",
                  HR_EPARSE, "tenants[0].cpu.p95: bad amount \"3x\"");
-    expect_error("host: a\ncpus: 2\nmemory: 1GiB\ntenants:\n  - name: x\n    cpu: {p50: 9, p95: 5}\n",
-                 HR_EINVAL, "quantiles decrease");
+    expect_error(
+        "host: a\ncpus: 2\nmemory: 1GiB\ntenants:\n  - name: x\n    cpu: {p50: 9, p95: 5}\n",
+        HR_EINVAL, "quantiles decrease");
     expect_error("host: a\ncpus: 2\nmemory: 1GiB\ntenants:\n  - name: ../x\n", HR_EINVAL,
                  "tenants[0].name");
     expect_error("host: a\ncpus: 2\nmemory: 1GiB\ntenants:\n  - name: x\n  - name: x\n", HR_EEXIST,
@@ -351,10 +354,10 @@ static void test_hostfile_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_priority_exact),  cmocka_unit_test(test_waterfill),
-        cmocka_unit_test(test_pinning),         cmocka_unit_test(test_hysteresis),
+        cmocka_unit_test(test_priority_exact),    cmocka_unit_test(test_waterfill),
+        cmocka_unit_test(test_pinning),           cmocka_unit_test(test_hysteresis),
         cmocka_unit_test(test_optimality_random), cmocka_unit_test(test_planetlab),
-        cmocka_unit_test(test_hostfile),        cmocka_unit_test(test_hostfile_errors),
+        cmocka_unit_test(test_hostfile),          cmocka_unit_test(test_hostfile_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
