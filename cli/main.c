@@ -7,6 +7,8 @@
 static const struct hr_cmd commands[] = {
     {"forecast", "forecast a series (or an M4 file) with intervals", cmd_forecast},
     {"backtest", "measure forecast accuracy (rolling origin or M4 split)", cmd_backtest},
+    {"partition", "split a host among its tenants (cgroups, tc) from forecasts", cmd_partition},
+    {"vm", "run, resize and live-migrate QEMU micro-VMs", cmd_vm},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])

@@ -464,4 +464,29 @@ typedef struct hr_part_opts {
 HR_EXPORT int hr_part_solve(const hr_part_host *h, const hr_part_alloc *prev, size_t nprev,
                             const hr_part_opts *o, hr_part_alloc *out, hr_error *err);
 
+/* The actions that carry out `alloc` (from hr_part_solve on h) into a new
+ * array *out of *n (free with hr_action_list_free):
+ *   - per tenant one "cgroup" action (group = tenant name) with quota,
+ *     period, weight, cpuset, memory max/low (and high when `mem_high`, the
+ *     machine having cgroup v2 memory), and the tenant's pids; when `prev`
+ *     (the allocation in force, matched by name) is given, the knobs that
+ *     shrink go in stage 0 and those that grow in stage 1, so every
+ *     intermediate state fits the host;
+ *   - one "tc" action (stage 1) when the host shapes egress: one class per
+ *     tenant, rate = guarantee, ceil = limit, prio from the priority rank.
+ * Keys are "partition/HOST/DIGEST/TENANT/STAGE" with DIGEST a hash of the
+ * whole plan: re-planning the same solution yields the same keys, so the
+ * journal does not repeat it. HR_ENOMEM, HR_EINVAL. */
+HR_EXPORT int hr_part_actions(const hr_part_host *h, const hr_part_alloc *alloc,
+                              const hr_part_alloc *prev, size_t nprev, bool mem_high,
+                              hr_action **out, size_t *n, hr_error *err);
+/* The allocation as JSON {"host": NAME, "tenants": [{name, cpu: {want,
+ * guarantee, limit, weight, quota_usec, cpus, pinned, pin_denied, short},
+ * memory: {want, low, high, max, short}, egress: {want, rate, ceil,
+ * short}}]} (free() it); NULL on OOM. */
+HR_EXPORT char *hr_part_alloc_to_json(const hr_part_host *h, const hr_part_alloc *a, size_t n);
+/* Back from that JSON (a state file): *out malloc'd, *n entries. HR_EPARSE. */
+HR_EXPORT int hr_part_alloc_from_json(const char *buf, size_t len, const char *name,
+                                      hr_part_alloc **out, size_t *n, hr_error *err);
+
 #endif
