@@ -59,6 +59,7 @@ typedef struct hr_action {
     char kind[HR_ACT_MAX_KIND + 1];     /* the driver that carries it out */
     char host[HR_ACT_MAX_HOST + 1];     /* concurrency is limited per host */
     char target[HR_ACT_MAX_TARGET + 1]; /* what it acts on (tenant, VM) */
+    char plan[HR_ACT_MAX_KEY + 1];      /* the plan it belongs to; stages order a plan */
     int32_t stage; /* plan order: stage k starts once every action of stages < k is final, none
                       FAILED */
     char *params;  /* JSON object text (owned; may be NULL = "{}") */
@@ -79,7 +80,7 @@ HR_EXPORT void hr_action_release(hr_action *a);
 /* ---- the journal ------------------------------------------------------------------
  * Tables (created on open when missing; see docs/ARCHITECTURE.md "act"):
  *   hr_act_action(id INTEGER PRIMARY KEY, key TEXT UNIQUE, kind, host, target,
- *                 stage, params, state, attempts, max_attempts, timeout_ms,
+ *                 plan, stage, params, state, attempts, max_attempts, timeout_ms,
  *                 started_ms, next_ms, progress, result, error, created_ms,
  *                 updated_ms)
  *   hr_act_event(id INTEGER PRIMARY KEY, action_id, at_ms, state, attempt,
@@ -174,7 +175,7 @@ typedef struct hr_act_opts {
 } hr_act_opts;
 
 typedef struct hr_act_summary {
-    size_t done, failed, canceled, pending; /* final states of the actions seen */
+    size_t done, failed, canceled, pending; /* states the actions this run found open end in */
     size_t retries;                         /* attempts beyond the first */
     size_t reconciled;                      /* RUNNING at start, settled by poll */
 } hr_act_summary;
@@ -184,14 +185,15 @@ typedef struct hr_act_summary {
  * (a splitmix64 state). Exposed for tests. */
 HR_EXPORT int64_t hr_act_backoff_ms(const hr_act_opts *o, int32_t attempt, uint64_t *rng);
 
-/* Carry out every non-final action in the journal, in stage order, with at
- * most host_concurrency RUNNING per host, retrying transient failures with
- * backoff and jitter, cancelling attempts that outlive their timeout. Actions
- * found RUNNING (a previous run crashed) are polled first. A stage starts
- * only when every earlier action is final and none FAILED (a CANCELED or
- * UNDONE one was meant not to hold); when one fails, later stages stay
- * PENDING and the run returns HR_EIO naming it. Returns 0 when every action
- * is DONE. An action whose kind has no driver fails permanently. */
+/* Carry out every non-final action in the journal, each plan in stage
+ * order, with at most host_concurrency RUNNING per host, retrying transient
+ * failures with backoff and jitter, cancelling attempts that outlive their
+ * timeout. Actions found RUNNING (a previous run crashed) are polled first.
+ * A stage of a plan starts only when the plan's earlier actions are final
+ * and none FAILED (a CANCELED or UNDONE one was meant not to hold); when one
+ * fails, the plan's later stages stay PENDING. Returns 0 when every action
+ * this run found open is DONE, else HR_EIO naming the first that failed (or
+ * is blocked). An action whose kind has no driver fails permanently. */
 HR_EXPORT int hr_act_run(hr_journal *j, const hr_act_driver *drivers, size_t ndrivers,
                          const hr_act_opts *o, hr_act_summary *sum, hr_error *err);
 /* Validate one action with its driver (HR_ENOTFOUND when none matches). */
@@ -353,6 +355,137 @@ HR_EXPORT hr_act_driver hr_tc_driver(void);
 HR_EXPORT int hr_tc_spec_from_json(const char *json, hr_tc_spec *out, hr_error *err);
 /* Params JSON of a spec (free() it); NULL on OOM. */
 HR_EXPORT char *hr_tc_spec_to_json(const hr_tc_spec *s);
+
+/* ---- QMP client (lib/act/qmp.c) ---------------------------------------------------------
+ * QEMU's machine protocol over a unix socket: one JSON object per line.
+ * Commands and replies are JSON text here so the public API does not carry
+ * jansson types. Events arriving between replies are counted by name. */
+#define HR_QMP_MAX_MSG ((size_t)1 << 20)
+
+typedef struct hr_qmp hr_qmp;
+
+/* Connect to `path`, retrying until `timeout_ms` passes (the socket may not
+ * exist yet), read the greeting and negotiate capabilities. HR_EIO names
+ * the path ("unreachable QMP socket ...: Connection refused"). */
+HR_EXPORT int hr_qmp_connect(const char *path, int64_t timeout_ms, hr_qmp **out, hr_error *err);
+/* NULL-safe. */
+HR_EXPORT void hr_qmp_close(hr_qmp *q);
+/* Execute `cmd` with `args_json` (an object's text, or NULL) and wait up to
+ * timeout_ms for its reply. *ret (may be NULL) gets the "return" value as
+ * malloc'd JSON text. An error reply is HR_EIO with "cmd: Class: desc"; a
+ * timeout or a closed socket HR_EIO as well. */
+HR_EXPORT int hr_qmp_exec(hr_qmp *q, const char *cmd, const char *args_json, char **ret,
+                          int64_t timeout_ms, hr_error *err);
+/* How many events named `name` arrived so far. */
+HR_EXPORT size_t hr_qmp_event_count(const hr_qmp *q, const char *name);
+
+typedef enum hr_qmp_kind {
+    HR_QMP_GREETING,
+    HR_QMP_RETURN,
+    HR_QMP_ERROR,
+    HR_QMP_EVENT,
+} hr_qmp_kind;
+
+/* Classify one QMP message (exposed for the fuzz target): its kind, and
+ * into name[] the event name or error class. HR_EPARSE for anything else. */
+HR_EXPORT int hr_qmp_parse(const char *msg, size_t len, hr_qmp_kind *kind, char *name,
+                           size_t name_size, hr_error *err);
+
+/* ---- QEMU micro-VMs (lib/act/qemu.c) -----------------------------------------------------
+ * A VM is a QEMU process started in its own session (it outlives the
+ * caller), optionally inside a network namespace (`ip netns exec`), booting
+ * a kernel and an initramfs (scripts/build-guest.sh builds the test guest,
+ * whose init prints HEADROOM-READY). Each VM has a directory holding its
+ * QMP socket, console log, pid file and meta.json (the registry `headroom
+ * vm ls` reads).
+ * Machine types: microvm (virtio-mmio; balloon and migration only; under
+ * TCG the guest needs tsc_early_khz, added from /proc/cpuinfo) and q35
+ * (PCI; vCPU, pc-dimm and virtio-mem hot-add on root ports).
+ * Acceleration: KVM when /dev/kvm answers KVM_GET_API_VERSION 12 and
+ * KVM_CREATE_VM and the CPU has vmx or svm; TCG otherwise (a KVM without
+ * hardware virtualisation, such as PVM, cannot run an ordinary guest). */
+typedef enum hr_vm_machine { HR_VM_MICROVM, HR_VM_Q35 } hr_vm_machine;
+
+#define HR_VM_MAX_PATH 512
+
+typedef struct hr_vm_config {
+    char name[64]; /* [A-Za-z0-9_.-] */
+    hr_vm_machine machine;
+    int64_t mem_mib;    /* boot memory, 32..65536 */
+    int64_t maxmem_mib; /* q35: room for DIMM hot-add (0 = none) */
+    int32_t vcpus;      /* 1..64 */
+    int32_t max_vcpus;  /* q35: room for vCPU hot-add (0 = vcpus) */
+    char kernel[HR_VM_MAX_PATH], initrd[HR_VM_MAX_PATH];
+    char dir[HR_VM_MAX_PATH]; /* the VM's directory (created) */
+    char netns[64];           /* "" = this namespace */
+    char accel[8];            /* "" = auto, "kvm", "tcg" */
+    char incoming[128];       /* "tcp:IP:PORT": start as a migration destination */
+    char append[256];         /* extra kernel command line */
+} hr_vm_config;
+
+typedef struct hr_vm {
+    hr_vm_config cfg;
+    pid_t pid;
+    char qmp[HR_VM_MAX_PATH + 32];     /* socket path */
+    char console[HR_VM_MAX_PATH + 32]; /* serial log */
+    int64_t boot_ms;                   /* launch to HEADROOM-READY (0 = not waited) */
+    int64_t generation;                /* bumped by each completed migration */
+    char accel[8];                     /* what it runs with */
+    char home[HR_VM_MAX_PATH];         /* where meta.json lives: the first cfg.dir; a
+                                          migrated VM runs in home/genN */
+} hr_vm;
+
+/* "kvm" or "tcg" into out; when TCG, why into why (may be NULL). */
+HR_EXPORT void hr_vm_accel_probe(char *out, size_t size, char *why, size_t why_size);
+/* Host TSC rate in kHz from /proc/cpuinfo ("cpu MHz" x 1000); 0 if unknown. */
+HR_EXPORT int64_t hr_vm_tsc_khz(void);
+/* Start a VM (not waiting for the guest): checks the kernel and initrd exist
+ * (HR_ENOTFOUND naming them), makes cfg.dir, spawns QEMU and waits until its
+ * QMP socket answers (or QEMU exits: HR_EIO with the end of its log). */
+HR_EXPORT int hr_vm_start(const hr_vm_config *cfg, hr_vm *out, hr_error *err);
+/* Wait until the console log has a line containing `marker` (HR_EIO on
+ * timeout or when QEMU exits first). Polls the log every 20 ms. */
+HR_EXPORT int hr_vm_wait_console(const hr_vm *vm, const char *marker, int64_t timeout_ms,
+                                 hr_error *err);
+/* Balloon to target_mib and wait until query-balloon reports it (within
+ * 1 MiB); *actual_mib gets the final size. HR_EIO on timeout. */
+HR_EXPORT int hr_vm_balloon(hr_vm *vm, int64_t target_mib, int64_t timeout_ms, int64_t *actual_mib,
+                            hr_error *err);
+/* Hot-add one vCPU / a DIMM of mib MiB. HR_ENOTSUP on microvm (which cannot
+ * hot-plug) or without room (max_vcpus, maxmem_mib). */
+HR_EXPORT int hr_vm_add_cpu(hr_vm *vm, hr_error *err);
+HR_EXPORT int hr_vm_add_memory(hr_vm *vm, int64_t mib, hr_error *err);
+/* QMP quit, then SIGKILL after timeout_ms; waits for the process to end.
+ * A VM already gone is fine. */
+HR_EXPORT int hr_vm_stop(hr_vm *vm, int64_t timeout_ms, hr_error *err);
+/* Whether the VM's QEMU process is alive. */
+HR_EXPORT bool hr_vm_alive(const hr_vm *vm);
+/* meta.json in the VM's home directory (atomic), and back from `dir`. */
+HR_EXPORT int hr_vm_save(const hr_vm *vm, hr_error *err);
+HR_EXPORT int hr_vm_load(const char *dir, hr_vm *out, hr_error *err);
+
+typedef struct hr_vm_migration {
+    char status[32]; /* "completed", or why it did not */
+    int64_t total_ms, downtime_ms, setup_ms;
+    int64_t bytes; /* ram.transferred */
+    int32_t attempts;
+} hr_vm_migration;
+
+/* The "vm.migrate" action driver. params: {"dir": the VM's directory,
+ * "to_netns": NS, "postcopy": bool, "max_bandwidth": bytes/s (0 = QEMU's),
+ * "attempt_timeout_ms"}. apply starts a destination QEMU in NS (listening
+ * on NS's first IPv4 address) and the migration; poll follows query-migrate
+ * and, once the destination reports "running", stops the source and
+ * rewrites meta.json (pid, qmp, netns, generation + 1). A failed or
+ * timed-out attempt cancels the migration and kills the destination; the
+ * source keeps running throughout. After a crash, poll resumes from what
+ * result recorded (both pids and sockets). result: {"src_pid", "dst_pid",
+ * "dst_dir", "uri", "status", "total_ms", "downtime_ms", "bytes"}. */
+HR_EXPORT hr_act_driver hr_vm_migrate_driver(void);
+/* The migration figures from a vm.migrate action's result. */
+HR_EXPORT int hr_vm_migration_result(const char *result_json, hr_vm_migration *out);
+/* First global IPv4 address of namespace ns ("" = this one) into buf. */
+HR_EXPORT int hr_vm_netns_addr(const char *ns, char *buf, size_t size, hr_error *err);
 
 /* ---- in-host partitioning (lib/act/partition.c, hostfile.c) -------------------------
  * The host is one pool of CPU (millicores over its cores), memory (bytes)

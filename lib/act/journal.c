@@ -74,7 +74,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS hr_act_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS hr_act_action("
     " id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
-    " host TEXT NOT NULL, target TEXT NOT NULL, stage INTEGER NOT NULL,"
+    " host TEXT NOT NULL, target TEXT NOT NULL, plan TEXT NOT NULL, stage INTEGER NOT NULL,"
     " params TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,"
     " max_attempts INTEGER NOT NULL, timeout_ms INTEGER NOT NULL,"
     " started_ms INTEGER NOT NULL, next_ms INTEGER NOT NULL, progress REAL NOT NULL,"
@@ -238,8 +238,9 @@ static int insert(hr_journal *j, const hr_action *s, int64_t now, int64_t *id, h
     if (sqlite3_prepare_v2(j->db,
                            "INSERT INTO hr_act_action(key, kind, host, target, stage, params,"
                            " state, attempts, max_attempts, timeout_ms, started_ms, next_ms,"
-                           " progress, result, error, created_ms, updated_ms) VALUES(?1, ?2, ?3,"
-                           " ?4, ?5, ?6, 'pending', 0, ?7, ?8, 0, 0, 0, NULL, '', ?9, ?9)",
+                           " progress, result, error, created_ms, updated_ms, plan) VALUES(?1,"
+                           " ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8, 0, 0, 0, NULL, '', ?9,"
+                           " ?9, ?10)",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(j, err, "journaling an action");
     sqlite3_bind_text(st, 1, s->key, -1, SQLITE_STATIC);
@@ -251,6 +252,7 @@ static int insert(hr_journal *j, const hr_action *s, int64_t now, int64_t *id, h
     sqlite3_bind_int(st, 7, s->max_attempts);
     sqlite3_bind_int64(st, 8, s->timeout_ms);
     sqlite3_bind_int64(st, 9, now);
+    sqlite3_bind_text(st, 10, s->plan, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(j, err, "journaling an action");
     sqlite3_finalize(st);
     if (!rc) *id = sqlite3_last_insert_rowid(j->db);
@@ -280,7 +282,7 @@ int hr_journal_add(hr_journal *j, const hr_action *spec, int64_t *id, hr_error *
 
 #define SELECT_COLS                                                                                \
     "SELECT id, key, kind, host, target, stage, params, state, attempts, max_attempts,"            \
-    " timeout_ms, started_ms, next_ms, progress, result, error FROM hr_act_action "
+    " timeout_ms, started_ms, next_ms, progress, result, error, plan FROM hr_act_action "
 
 static char *dup_col(sqlite3_stmt *st, int col)
 {
@@ -321,6 +323,7 @@ static int read_row(sqlite3_stmt *st, hr_action *a)
     a->progress = sqlite3_column_double(st, 13);
     a->result = dup_col(st, 14);
     copy_col(st, 15, a->error, sizeof a->error);
+    copy_col(st, 16, a->plan, sizeof a->plan);
     if (!a->params || (sqlite3_column_type(st, 14) != SQLITE_NULL && !a->result)) {
         hr_action_release(a);
         return HR_ENOMEM;

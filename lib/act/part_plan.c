@@ -142,6 +142,8 @@ int hr_part_actions(const hr_part_host *h, const hr_part_alloc *alloc, const hr_
         snprintf(a.target, sizeof a.target, "%s", target);
         snprintf(a.key, sizeof a.key, "partition/%.60s/%016llx/%.70s%s/%d", h->name,
                  (unsigned long long)digest, target, is_tc ? ".tc" : "", a.stage);
+        snprintf(a.plan, sizeof a.plan, "partition/%.60s/%016llx", h->name,
+                 (unsigned long long)digest);
         if (push(&v, &len, &cap, &a))
             rc = HR_ENOMEM;
         else

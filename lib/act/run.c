@@ -188,28 +188,35 @@ static size_t running_on(const hr_action *v, size_t n, const char *host)
     return c;
 }
 
-/* One pass over the actions of the current stage; *busy tells whether
- * anything is still to do, *wait the time until the next due attempt. */
+/* The current stage of action i's plan: the lowest stage with an open
+ * action; -1 when an earlier stage of the plan has a FAILED action. */
+static int64_t plan_stage(const hr_action *v, size_t n, size_t i)
+{
+    int64_t stage = INT64_MAX;
+    for (size_t k = 0; k < n; k++)
+        if (!strcmp(v[k].plan, v[i].plan) && !hr_act_state_final(v[k].state) && v[k].stage < stage)
+            stage = v[k].stage;
+    for (size_t k = 0; k < n; k++)
+        if (!strcmp(v[k].plan, v[i].plan) && v[k].stage < stage && v[k].state == HR_ACT_FAILED)
+            return -1;
+    return stage;
+}
+
+/* One pass over the actions that may go now; *busy tells whether anything
+ * is still to do, *wait the time until the next due attempt. */
 static int pass(runner *R, hr_action *v, size_t n, bool *recov, bool *busy, int64_t *wait)
 {
     *busy = false;
     *wait = R->r.poll_ms;
-    int32_t stage = 0;
-    bool any = false;
-    for (size_t i = 0; i < n; i++) {
-        if (hr_act_state_final(v[i].state)) continue;
-        if (!any || v[i].stage < stage) stage = v[i].stage;
-        any = true;
-    }
-    if (!any) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[i].stage < stage && v[i].state == HR_ACT_FAILED)
-            return hr_error_set(R->err, HR_EIO, "action %lld (%s) is %s: stage %d not started",
-                                (long long)v[i].id, v[i].key, hr_act_state_name(v[i].state), stage);
-    *busy = true;
     for (size_t i = 0; i < n; i++) {
         hr_action *a = &v[i];
-        if (a->stage != stage || hr_act_state_final(a->state)) continue;
+        if (hr_act_state_final(a->state)) continue;
+        int64_t stage = plan_stage(v, n, i);
+        if (stage < 0 || a->stage != stage) {
+            *busy |= stage >= 0; /* a blocked plan waits for nothing */
+            continue;
+        }
+        *busy = true;
         const hr_act_driver *d = driver_for(R->drivers, R->ndrivers, a->kind);
         int rc = 0;
         if (!d) {
@@ -229,10 +236,11 @@ static int pass(runner *R, hr_action *v, size_t n, bool *recov, bool *busy, int6
     return 0;
 }
 
-static int report(runner *R, const hr_action *v, size_t n)
+static int report(runner *R, const hr_action *v, size_t n, const bool *mine)
 {
-    const hr_action *bad = NULL;
+    const hr_action *bad = NULL, *blocked = NULL;
     for (size_t i = 0; i < n; i++) {
+        if (!mine[i]) continue;
         switch (v[i].state) {
         case HR_ACT_DONE:
         case HR_ACT_UNDONE:
@@ -247,8 +255,14 @@ static int report(runner *R, const hr_action *v, size_t n)
             break;
         default:
             R->sum.pending++;
+            if (!blocked) blocked = &v[i];
         }
     }
+    if (!bad && blocked)
+        return hr_error_set(R->err, HR_EIO,
+                            "action %lld (%s %s on %s) is blocked by a failed"
+                            " earlier stage of its plan",
+                            (long long)blocked->id, blocked->kind, blocked->target, blocked->host);
     if (bad)
         return hr_error_set(R->err, HR_EIO, "action %lld (%s %s on %s) failed: %s",
                             (long long)bad->id, bad->kind, bad->target, bad->host, bad->error);
@@ -269,12 +283,17 @@ int hr_act_run(hr_journal *j, const hr_act_driver *drivers, size_t ndrivers, con
     size_t n = 0;
     int rc = hr_journal_list(j, false, 0, &v, &n, err);
     if (rc) return rc;
-    bool *recov = calloc(n ? n : 1, sizeof *recov);
-    if (!recov) {
+    bool *recov = calloc(n ? n : 1, sizeof *recov), *mine = calloc(n ? n : 1, sizeof *mine);
+    if (!recov || !mine) {
+        free(recov);
+        free(mine);
         hr_action_list_free(v, n);
         return hr_error_set(err, HR_ENOMEM, "act: out of memory");
     }
-    for (size_t i = 0; i < n; i++) recov[i] = v[i].state == HR_ACT_RUNNING;
+    for (size_t i = 0; i < n; i++) {
+        recov[i] = v[i].state == HR_ACT_RUNNING;
+        mine[i] = !hr_act_state_final(v[i].state);
+    }
     int64_t t0 = now(&R);
     for (;;) {
         bool busy;
@@ -290,11 +309,12 @@ int hr_act_run(hr_journal *j, const hr_act_driver *drivers, size_t ndrivers, con
         R.clock.sleep_ms(R.clock.ud, running && wait > R.r.poll_ms ? R.r.poll_ms : wait);
     }
     if (!rc)
-        rc = report(&R, v, n);
+        rc = report(&R, v, n, mine);
     else if (rc != HR_ECANCELED)
-        report(&R, v, n);
+        report(&R, v, n, mine);
     if (sum) *sum = R.sum;
     free(recov);
+    free(mine);
     hr_action_list_free(v, n);
     return rc;
 }

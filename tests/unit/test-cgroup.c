@@ -363,7 +363,7 @@ static void test_crash_mid_partition(void **state)
     hr_act_summary sum;
     assert_int_equal(hr_act_run(j, &d, 1, NULL, &sum, &err), 0);
     assert_int_equal(sum.reconciled, 1);
-    assert_int_equal(sum.done, 3);
+    assert_int_equal(sum.done, 2); /* a was done before the crash */
     const char *g[] = {"a", "b", "c"};
     for (int i = 0; i < 3; i++) {
         assert_int_equal(hr_cgroup_get(f->s, g[i], &got, &err), 0);

@@ -431,7 +431,7 @@ static void crash_replay(fx *f, bool after_effect)
     hr_act_summary sum;
     assert_int_equal(hr_act_run(j, &d, 1, NULL, &sum, &err), 0);
     assert_int_equal(sum.reconciled, 1);
-    assert_int_equal(sum.done, 3);
+    assert_int_equal(sum.done, 2); /* t1 was done before the crash */
     assert_int_equal(count_lines(f->dir, "apply t1\n"), 1);
     assert_int_equal(count_lines(f->dir, "apply t2\n"), 1);
     assert_int_equal(count_lines(f->dir, "apply t3\n"), 1);
