@@ -13,6 +13,9 @@ out=${1:-build/guest}
 mkdir -p "$out/cache"
 out=$(cd "$out" && pwd)
 self=$(readlink -f "$0")
+# Tests running in parallel may all ask for the guest: one builds, the rest wait.
+exec 9>"$out/.lock"
+flock 9
 if [[ -s $out/vmlinuz && -s $out/initrd.gz && $out/initrd.gz -nt $self ]]; then
     exit 0
 fi

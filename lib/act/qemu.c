@@ -103,6 +103,11 @@ static int check_cfg(const hr_vm_config *c, hr_error *err)
         return hr_error_set(err, HR_ENOTSUP,
                             "vm %s: microvm cannot hot-plug CPUs or memory: use --machine q35",
                             c->name);
+    /* With hot-plug room above 4 GiB the guest kernel reserves a 64 MiB
+     * bounce buffer (swiotlb); 128 MiB guests then hang at boot. */
+    if (c->maxmem_mib && c->mem_mib < 256)
+        return hr_error_set(err, HR_EINVAL, "vm %s: memory hot-add (maxmem) needs at least 256 MiB",
+                            c->name);
     if (c->maxmem_mib && c->maxmem_mib < c->mem_mib)
         return hr_error_set(err, HR_EINVAL, "vm %s: maxmem below memory", c->name);
     if (c->netns[0] && !name_ok(c->netns))
@@ -381,7 +386,7 @@ int hr_vm_balloon(hr_vm *vm, int64_t target_mib, int64_t timeout_ms, int64_t *ac
         free(r);
         int64_t d = actual - (target_mib << 20);
         if (d < 0) d = -d;
-        if (actual >= 0 && d <= (1 << 20)) break;
+        if (actual >= 0 && d < (1 << 20)) break;
         if (hr__mono_ms() > deadline)
             rc = hr_error_set(err, HR_EIO, "vm %s: balloon at %lld MiB, not %lld, after %lld ms",
                               vm->cfg.name, (long long)(actual >> 20), (long long)target_mib,
