@@ -139,6 +139,11 @@ static int mark_cancel(void *ud, hr_action *a, hr_error *err)
     return 0;
 }
 
+static int reject_t1(void *ud, const hr_action *a, hr_error *err)
+{
+    return strcmp(a->target, "t1") ? 0 : hr_error_set(err, HR_EINVAL, "t1 rejected");
+}
+
 static hr_act_driver mark_driver(mark *m)
 {
     hr_act_driver d = {
@@ -451,6 +456,48 @@ static void test_crash_before_effect(void **state)
     crash_replay(*state, false);
 }
 
+/* Stages order a plan, not the journal: a failure in plan A holds back A's
+ * later stage only. */
+static void test_plans(void **state)
+{
+    fx *f = *state;
+    hr_journal *j = NULL;
+    hr_error err = {0};
+    assert_int_equal(hr_journal_open(f->db, &j, &err), 0);
+    const char *plans[] = {"A", "A", "B", "B"};
+    const int stages[] = {0, 1, 0, 1};
+    int64_t ids[4];
+    for (int t = 0; t < 4; t++) {
+        hr_action a = {.stage = stages[t], .params = "{\"value\": \"v\"}"};
+        snprintf(a.key, sizeof a.key, "k%d", t);
+        snprintf(a.kind, sizeof a.kind, "mark");
+        snprintf(a.plan, sizeof a.plan, "%s", plans[t]);
+        snprintf(a.target, sizeof a.target, "t%d", t + 1);
+        assert_int_equal(hr_journal_add(j, &a, &ids[t], &err), 0);
+    }
+    /* t1 (plan A, stage 0) is rejected by validation: a permanent failure. */
+    mark m = {.dir = f->dir};
+    hr_act_driver d = mark_driver(&m);
+    d.validate = reject_t1;
+    hr_act_summary sum;
+    assert_int_equal(hr_act_run(j, &d, 1, NULL, &sum, &err), HR_EIO);
+    assert_non_null(strstr(err.msg, "t1 rejected"));
+    hr_action a;
+    const hr_act_state want[] = {HR_ACT_FAILED, HR_ACT_PENDING, HR_ACT_DONE, HR_ACT_DONE};
+    for (int t = 0; t < 4; t++) {
+        assert_int_equal(hr_journal_get(j, ids[t], &a, &err), 0);
+        assert_int_equal(a.state, want[t]);
+        hr_action_release(&a);
+    }
+    /* Running again: the old failure is not this run's, but A's stage 1 is
+     * still blocked and says so. */
+    assert_int_equal(hr_act_run(j, &d, 1, NULL, &sum, &err), HR_EIO);
+    assert_non_null(strstr(err.msg, "blocked by a failed earlier stage"));
+    assert_int_equal(sum.failed, 0);
+    assert_int_equal(sum.pending, 1);
+    hr_journal_close(j);
+}
+
 static void test_undo_cancel(void **state)
 {
     fx *f = *state;
@@ -480,6 +527,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timeout_and_concurrency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_after_effect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_before_effect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undo_cancel, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

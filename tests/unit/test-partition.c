@@ -147,7 +147,7 @@ static void test_optimality_random(void **state)
         size_t n = 1 + round % 60, ncpu = 1 + round % 8;
         for (size_t i = 0; i < n; i++) {
             s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-            char name[16];
+            char name[32];
             snprintf(name, sizeof name, "t%zu", i);
             t[i] = tenant(name, (int)((s >> 33) % 4), (double)((s >> 20) % 3000),
                           (double)((s >> 40) % (64 << 20)));
