@@ -276,12 +276,14 @@ HR_EXPORT int hr_cgroup_create(hr_cgroup_sys *s, const char *group, hr_error *er
 /* Remove `group` (it must hold no process; a missing group is fine); with
  * group NULL, remove the parent. HR_EIO (EBUSY when processes remain). */
 HR_EXPORT int hr_cgroup_remove(hr_cgroup_sys *s, const char *group, hr_error *err);
-/* Set every field that is not UNSET. HR_ENOTSUP names a knob whose
+/* Set every field that is not UNSET (group NULL: the parent itself, e.g.
+ * its weight against the host's unmanaged processes). HR_ENOTSUP names a knob whose
  * controller is missing or has no equivalent in its version; HR_EIO names
  * the file and the kernel's errno (e.g. a cpuset outside the parent's). */
 HR_EXPORT int hr_cgroup_set(hr_cgroup_sys *s, const char *group, const hr_cgroup_limits *l,
                             hr_error *err);
-/* Read every knob the machine has into *out (missing ones stay UNSET). */
+/* Read every knob the machine has into *out (missing ones stay UNSET);
+ * group NULL reads the parent. */
 HR_EXPORT int hr_cgroup_get(hr_cgroup_sys *s, const char *group, hr_cgroup_limits *out,
                             hr_error *err);
 /* Move process `pid` with all its threads into `group` in every hierarchy. */

@@ -314,7 +314,8 @@ static int knob_path(hr_cgroup_sys *s, hr_cg_ctl c, const char *group, const cha
     if (!s->c[c].version)
         return hr_error_set(err, HR_ENOTSUP, "cgroups: no %s controller here (for %s)", v1_names[c],
                             file);
-    int n = snprintf(buf, size, "%s/%s/%s", s->c[c].base, group, file);
+    int n = group ? snprintf(buf, size, "%s/%s/%s", s->c[c].base, group, file)
+                  : snprintf(buf, size, "%s/%s", s->c[c].base, file);
     return n < 0 || (size_t)n >= size ? hr_error_set(err, HR_ERANGE, "cgroups: path too long") : 0;
 }
 
@@ -459,7 +460,7 @@ static int check_limits(const hr_cgroup_limits *l, hr_error *err)
 
 int hr_cgroup_set(hr_cgroup_sys *s, const char *group, const hr_cgroup_limits *l, hr_error *err)
 {
-    if (!s || !l || !name_ok(group))
+    if (!s || !l || (group && !name_ok(group)))
         return hr_error_set(err, HR_EINVAL, "cgroups: \"%s\" is not a valid group name",
                             group ? group : "");
     int rc = check_limits(l, err);
@@ -537,7 +538,7 @@ static void get_io(hr_cgroup_sys *s, const char *g, hr_cgroup_limits *o)
 
 int hr_cgroup_get(hr_cgroup_sys *s, const char *group, hr_cgroup_limits *out, hr_error *err)
 {
-    if (!s || !out || !name_ok(group))
+    if (!s || !out || (group && !name_ok(group)))
         return hr_error_set(err, HR_EINVAL, "cgroups: \"%s\" is not a valid group name",
                             group ? group : "");
     char dir[CG_PATH_MAX + CG_NAME_MAX + 2];

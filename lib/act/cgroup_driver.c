@@ -107,6 +107,7 @@ char *hr_cgroup_limits_to_json(const hr_cgroup_limits *l)
 
 typedef struct cg_params {
     char group[65];
+    bool parent; /* act on the parent: group() is NULL */
     hr_cgroup_limits l;
     pid_t pids[MAX_PIDS];
     size_t npids;
@@ -124,6 +125,7 @@ static int parse_params(const hr_action *a, cg_params *p, hr_error *err)
     }
     if ((rc = str_field(o, "group", p->group, sizeof p->group, err))) goto out;
     if (!p->group[0]) snprintf(p->group, sizeof p->group, "%.64s", a->target);
+    p->parent = json_is_true(json_object_get(o, "parent"));
     if ((rc = limits_from(o, &p->l, err))) goto out;
     json_t *pids = json_object_get(o, "pids");
     if (pids && (!json_is_array(pids) || json_array_size(pids) > MAX_PIDS)) {
@@ -144,6 +146,11 @@ static int parse_params(const hr_action *a, cg_params *p, hr_error *err)
 out:
     json_decref(o);
     return rc;
+}
+
+static const char *group_of(const cg_params *p)
+{
+    return p->parent ? NULL : p->group;
 }
 
 static int cg_validate(void *ud, const hr_action *a, hr_error *err)
@@ -180,11 +187,11 @@ static int cg_apply(void *ud, hr_action *a, hr_error *err)
     cg_params *p = malloc(sizeof *p);
     if (!p) return hr_error_set(err, HR_ENOMEM, "out of memory");
     int rc = parse_params(a, p, err);
-    if (!rc) rc = hr_cgroup_create(s, p->group, err);
+    if (!rc && !p->parent) rc = hr_cgroup_create(s, p->group, err);
     if (!rc && !a->result) {
         /* Record what was there, once: a retry must not record its own values. */
         hr_cgroup_limits cur;
-        if (!(rc = hr_cgroup_get(s, p->group, &cur, err))) {
+        if (!(rc = hr_cgroup_get(s, group_of(p), &cur, err))) {
             restrict_to(&p->l, &cur);
             json_t *o = json_object();
             json_object_set_new(o, "before", limits_obj(&cur));
@@ -193,7 +200,7 @@ static int cg_apply(void *ud, hr_action *a, hr_error *err)
             if (!a->result) rc = hr_error_set(err, HR_ENOMEM, "out of memory");
         }
     }
-    if (!rc) rc = hr_cgroup_set(s, p->group, &p->l, err);
+    if (!rc) rc = hr_cgroup_set(s, group_of(p), &p->l, err);
     for (size_t i = 0; !rc && i < p->npids; i++)
         rc = hr_cgroup_attach(s, p->group, p->pids[i], err);
     free(p);
@@ -223,7 +230,7 @@ static int cg_poll(void *ud, hr_action *a, hr_error *err)
     int rc = parse_params(a, p, err);
     hr_cgroup_limits got;
     if (!rc) {
-        rc = hr_cgroup_get(s, p->group, &got, err);
+        rc = hr_cgroup_get(s, group_of(p), &got, err);
         if (rc == HR_ENOTFOUND)
             rc = HR_ACT_PENDING;
         else if (!rc)
@@ -246,9 +253,10 @@ static int cg_undo(void *ud, hr_action *a, hr_error *err)
     } else if (!(rc = limits_from(before, &l, err))) {
         json_t *pa = json_loads(a->params ? a->params : "{}", 0, NULL);
         rc = str_field(pa, "group", group, sizeof group, err);
+        bool parent = json_is_true(json_object_get(pa, "parent"));
         json_decref(pa);
         if (!group[0]) snprintf(group, sizeof group, "%.64s", a->target);
-        if (!rc) rc = hr_cgroup_set(s, group, &l, err);
+        if (!rc) rc = hr_cgroup_set(s, parent ? NULL : group, &l, err);
     }
     json_decref(r);
     return rc;

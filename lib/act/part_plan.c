@@ -132,6 +132,24 @@ int hr_part_actions(const hr_part_host *h, const hr_part_alloc *alloc, const hr_
         if (!params[2 * h->ntenants]) rc = HR_ENOMEM;
         digest = fnv(digest, params[2 * h->ntenants]);
     }
+    /* The parent first: managed tenants outweigh the host's unmanaged
+     * processes (under v1 a pinned group would otherwise starve on its core
+     * behind them). */
+    if (!rc) {
+        hr_action a = {.stage = 0, .params = strdup("{\"cpu_weight\":10000,\"parent\":true}")};
+        snprintf(a.kind, sizeof a.kind, "cgroup");
+        snprintf(a.host, sizeof a.host, "%s", h->name);
+        snprintf(a.target, sizeof a.target, "%s",
+                 h->cgroup_parent[0] ? h->cgroup_parent : "parent");
+        snprintf(a.key, sizeof a.key, "partition/%.60s/%016llx/(parent)/0", h->name,
+                 (unsigned long long)digest);
+        snprintf(a.plan, sizeof a.plan, "partition/%.60s/%016llx", h->name,
+                 (unsigned long long)digest);
+        if (!a.params || push(&v, &len, &cap, &a)) {
+            free(a.params);
+            rc = HR_ENOMEM;
+        }
+    }
     for (size_t k = 0; k <= 2 * h->ntenants && !rc; k++) {
         if (!params[k]) continue;
         bool is_tc = k == 2 * h->ntenants;

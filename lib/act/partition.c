@@ -309,12 +309,16 @@ int hr_part_solve(const hr_part_host *h, const hr_part_alloc *prev, size_t nprev
             a->want[HR_PART_CPU] = (int64_t)ceil(
                 hr_part_demand_at(&h->tenants[i].demand[HR_PART_CPU], h->tenants[i].quantile));
             a->cpu_quota_usec = HR_CG_MAX;
-            a->cpu_weight = 100;
-            continue;
+        } else {
+            snprintf(a->cpus, sizeof a->cpus, "%s", shared);
         }
-        snprintf(a->cpus, sizeof a->cpus, "%s", shared);
-        int64_t w = cpu_cap > 0 ? (a->guarantee[HR_PART_CPU] * 10000 + cpu_cap / 2) / cpu_cap : 1;
+        /* Weights in proportion to the guarantees over the whole host, pinned
+         * tenants included: under cgroup v1 a group's weight is spread over
+         * the CPUs it runs on, so a pinned group needs its full share. */
+        int64_t total = (int64_t)h->ncpus * 1000;
+        int64_t w = (a->guarantee[HR_PART_CPU] * 10000 + total / 2) / total;
         a->cpu_weight = w < 1 ? 1 : w > 10000 ? 10000 : w;
+        if (a->pinned) continue;
         int64_t q = a->limit[HR_PART_CPU] * period / 1000;
         a->cpu_quota_usec = q < 1000 ? 1000 : q;
     }

@@ -35,7 +35,7 @@ t = {x["name"]: x for x in p["tenants"]}
 assert t["batch"]["cpu"]["want"] == 1700, t["batch"]["cpu"]
 assert t["web"]["cpu"]["cpus"] == "1" and t["web"]["cpu"]["pinned"]
 kinds = sorted(a["kind"] for a in p["actions"])
-assert kinds == ["cgroup", "cgroup"], kinds
+assert kinds == ["cgroup", "cgroup", "cgroup"], kinds
 assert all(a["key"].startswith("partition/edge1/") for a in p["actions"])
 PY
 
@@ -63,13 +63,14 @@ sed -e "s/cgroup_parent: headroom/cgroup_parent: $parent/" \
     -e "s/  - name: batch/  - name: batch\n    pids: [$sp]/" "$host" >"$tmp/h.yaml"
 "$HR_BIN" partition --host "$tmp/h.yaml" --apply --journal "$tmp/j.db" --state "$tmp/state.json" >/dev/null 2>"$tmp/err" \
     || fail "apply: $(cat "$tmp/err")"
-grep -q '2 actions (2 new), 2 done' "$tmp/err" || fail "$(cat "$tmp/err")"
+grep -q '3 actions (3 new), 3 done' "$tmp/err" || fail "$(cat "$tmp/err")"
 [[ $(cat /sys/fs/cgroup/cpu/$parent/batch/cpu.cfs_quota_us) == 90000 ]] || fail "batch quota"
 [[ $(cat /sys/fs/cgroup/cpuset/$parent/web/cpuset.cpus) == 1 ]] || fail "web cpuset"
+[[ $(cat /sys/fs/cgroup/cpu/$parent/cpu.shares) == 102400 ]] || fail "parent weight"
 grep -q "cpu:/$parent/batch" /proc/$sp/cgroup || fail "pid not moved"
 # The same plan again: nothing new.
 "$HR_BIN" partition --host "$tmp/h.yaml" --apply --journal "$tmp/j.db" --state "$tmp/state.json" >/dev/null 2>"$tmp/err"
-grep -q '2 actions (0 new)' "$tmp/err" || fail "re-apply: $(cat "$tmp/err")"
+grep -q '3 actions (0 new)' "$tmp/err" || fail "re-apply: $(cat "$tmp/err")"
 # The forecast moves batch: hysteresis keeps nothing (1700 vs 900 is far), new actions run.
 "$HR_BIN" partition --host "$tmp/h.yaml" --forecast "$HR_TEST_DATA/act/forecast-edge.json" --apply \
     --journal "$tmp/j.db" --state "$tmp/state.json" >/dev/null 2>"$tmp/err" || fail "$(cat "$tmp/err")"
