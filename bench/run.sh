@@ -105,3 +105,4 @@ echo
 echo "ETS online update and automatic fit (bench/bench-ets.c)"
 "$(dirname "$hr")/bench-ets" "$shared/m4-hourly-sample/Hourly-train-sample20.csv" \
     "$shared/m4-hourly-sample/Hourly-test-sample20.csv"
+bench/act.sh "$hr" "$shared"

@@ -268,6 +268,62 @@ static void test_driver_and_errors(void **state)
     assert_non_null(strstr(err.msg, "not an IPv4 prefix"));
 }
 
+/* A partition with egress shaping becomes one tc action whose classes carry
+ * each tenant's guarantee and limit; the driver puts them on the device. */
+static void test_partition_egress(void **state)
+{
+    fx *f = *state;
+    make_hosts(f);
+    hr_part_tenant t[2];
+    memset(t, 0, sizeof t);
+    const char *names[] = {"web", "batch"};
+    const double p95[] = {30e6, 80e6};
+    for (int i = 0; i < 2; i++) {
+        snprintf(t[i].name, sizeof t[i].name, "%s", names[i]);
+        t[i].priority = i == 0 ? 10 : 0;
+        t[i].quantile = 0.95;
+        t[i].demand[HR_PART_CPU] = (hr_part_demand){.levels = {0.95}, .values = {100}, .n = 1};
+        t[i].demand[HR_PART_NET] =
+            (hr_part_demand){.levels = {0.95, 0.99}, .values = {p95[i], p95[i] * 1.2}, .n = 2};
+    }
+    snprintf(t[0].match, sizeof t[0].match, "10.201.0.1/32");
+    hr_part_host h = {
+        .ncpus = 2, .mem_bytes = 1 << 30, .net_bps = 100000000, .tenants = t, .ntenants = 2};
+    h.cpus[1] = 1;
+    snprintf(h.name, sizeof h.name, "h");
+    snprintf(h.net_dev, sizeof h.net_dev, "va");
+    snprintf(h.netns, sizeof h.netns, "%s", f->a);
+    hr_part_alloc a[2];
+    hr_error err = {0};
+    assert_int_equal(hr_part_solve(&h, NULL, 0, NULL, a, &err), 0);
+    /* web's 30 Mbit/s first; batch gets the remaining 70 of its 80. */
+    assert_int_equal(a[0].guarantee[HR_PART_NET], 30000000);
+    assert_int_equal(a[1].guarantee[HR_PART_NET], 70000000);
+    hr_action *acts = NULL;
+    size_t n = 0;
+    assert_int_equal(hr_part_actions(&h, a, NULL, 0, false, &acts, &n, &err), 0);
+    hr_action *tca = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(acts[i].kind, "tc")) tca = &acts[i];
+    assert_non_null(tca);
+    assert_int_equal(tca->stage, 1);
+    hr_act_driver d = hr_tc_driver();
+    assert_int_equal(d.validate(NULL, tca, &err), 0);
+    assert_int_equal(d.apply(NULL, tca, &err), HR_ACT_DONE);
+    assert_int_equal(d.poll(NULL, tca, &err), HR_ACT_DONE);
+    hr_tc_class got[8];
+    size_t ng = 0;
+    assert_int_equal(hr_tc_read(f->a, "va", false, got, 8, &ng, &err), 0);
+    assert_int_equal(ng, 4);
+    for (size_t i = 0; i < ng; i++)
+        if (got[i].minor == 0x10) {
+            assert_int_equal(got[i].rate_bps, 30000000);
+            assert_int_equal(got[i].ceil_bps, 36000000);
+            assert_int_equal(got[i].prio, 0);
+        }
+    hr_action_list_free(acts, n);
+}
+
 static void test_parse_classes(void **state)
 {
     (void)state;
@@ -293,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_egress_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingress_ifb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_driver_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partition_egress, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
