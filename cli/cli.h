@@ -16,8 +16,8 @@ struct hr_cmd {
 };
 
 int cmd_version(int argc, char **argv);
-int cmd_forecast(int argc, char **argv); /* cmd_forecast.c */
-int cmd_backtest(int argc, char **argv); /* cmd_backtest.c */
+int cmd_forecast(int argc, char **argv);  /* cmd_forecast.c */
+int cmd_backtest(int argc, char **argv);  /* cmd_backtest.c */
 int cmd_partition(int argc, char **argv); /* cmd_partition.c */
 int cmd_vm(int argc, char **argv);        /* cmd_vm.c */
 
