@@ -31,6 +31,7 @@ static const char help[] =
     "                          [--vcpus N] [--max-vcpus N] [--maxmem MIB] [--accel auto|kvm|tcg]\n"
     "       headroom vm balloon NAME --target MIB\n"
     "       headroom vm add-cpu NAME | add-memory NAME --size MIB      (q35 only)\n"
+    "       headroom vm virtio-mem NAME --size MIB   (q35: resize its virtio-mem device)\n"
     "       headroom vm migrate NAME --to-netns NS [--postcopy] [--max-bandwidth BYTES/S]\n"
     "                          [--attempts N] [--journal DB]\n"
     "       headroom vm ls\n"
@@ -114,7 +115,7 @@ static int parse(int argc, char **argv, vopts *o, const char **name)
             rc = num("--target", optarg, 16, 65536, &o->target);
             break;
         case 's':
-            rc = num("--size", optarg, 128, 65536, &o->size);
+            rc = num("--size", optarg, 0, 65536, &o->size);
             break;
         case 'p':
             o->postcopy = true;
@@ -296,13 +297,23 @@ static int do_balloon(const vopts *o, const char *name, hr_error *err)
     return 0;
 }
 
-static int do_hotplug(const vopts *o, const char *name, bool cpu, hr_error *err)
+static int do_hotplug(const vopts *o, const char *name, const char *verb, hr_error *err)
 {
     hr_vm vm;
+    bool cpu = !strcmp(verb, "add-cpu"), vmem = !strcmp(verb, "virtio-mem");
     int rc = load(o, name, &vm, err);
-    if (!rc && !cpu && !o->size) return cli_usage("vm", "add-memory needs --size MIB");
-    if (!rc) rc = cpu ? hr_vm_add_cpu(&vm, err) : hr_vm_add_memory(&vm, o->size, err);
-    if (!rc) printf("%s: %s added\n", name, cpu ? "one vCPU" : "memory");
+    if (!rc && !cpu && !o->size && !vmem) return cli_usage("vm", "add-memory needs --size MIB");
+    if (rc) return rc;
+    if (cpu)
+        rc = hr_vm_add_cpu(&vm, err);
+    else if (vmem)
+        rc = hr_vm_set_vmem(&vm, o->size, (o->timeout_s ? o->timeout_s : 60) * 1000, err);
+    else
+        rc = hr_vm_add_memory(&vm, o->size, err);
+    if (!rc && vmem)
+        printf("%s: virtio-mem at %lld MiB\n", name, (long long)o->size);
+    else if (!rc)
+        printf("%s: %s added\n", name, cpu ? "one vCPU" : "memory");
     return rc;
 }
 
@@ -446,8 +457,8 @@ int cmd_vm(int argc, char **argv)
         rc = do_create(&o, name, &err);
     else if (!strcmp(verb, "balloon"))
         rc = do_balloon(&o, name, &err);
-    else if (!strcmp(verb, "add-cpu") || !strcmp(verb, "add-memory"))
-        rc = do_hotplug(&o, name, !strcmp(verb, "add-cpu"), &err);
+    else if (!strcmp(verb, "add-cpu") || !strcmp(verb, "add-memory") || !strcmp(verb, "virtio-mem"))
+        rc = do_hotplug(&o, name, verb, &err);
     else if (!strcmp(verb, "migrate"))
         rc = do_migrate(&o, name, &err);
     else if (!strcmp(verb, "ls"))

@@ -457,6 +457,11 @@ HR_EXPORT int hr_vm_balloon(hr_vm *vm, int64_t target_mib, int64_t timeout_ms, i
  * hot-plug) or without room (max_vcpus, maxmem_mib). */
 HR_EXPORT int hr_vm_add_cpu(hr_vm *vm, hr_error *err);
 HR_EXPORT int hr_vm_add_memory(hr_vm *vm, int64_t mib, hr_error *err);
+/* Resize the VM's virtio-mem device to mib MiB (a multiple of 128; the
+ * device is created on a root port at the first call, backed by what
+ * maxmem leaves after DIMMs) and wait until the guest has plugged or
+ * unplugged it. q35 only (HR_ENOTSUP on microvm); HR_ELIMIT past maxmem. */
+HR_EXPORT int hr_vm_set_vmem(hr_vm *vm, int64_t mib, int64_t timeout_ms, hr_error *err);
 /* QMP quit, then SIGKILL after timeout_ms; waits for the process to end.
  * A VM already gone is fine. */
 HR_EXPORT int hr_vm_stop(hr_vm *vm, int64_t timeout_ms, hr_error *err);

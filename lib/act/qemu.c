@@ -236,6 +236,11 @@ static void build_argv(const hr_vm *vm, argv_buf *a)
     arg(a, argf(a, "%s/qemu.pid", c->dir));
     arg(a, "-device");
     arg(a, q35 ? "virtio-balloon-pci,id=balloon0" : "virtio-balloon-device,id=balloon0");
+    if (q35 && c->maxmem_mib) {
+        /* A hot-plug capable root port for a virtio-mem device. */
+        arg(a, "-device");
+        arg(a, "pcie-root-port,id=hr-rp1,chassis=1,slot=1");
+    }
     if (c->incoming[0]) {
         arg(a, "-incoming");
         arg(a, c->incoming);
@@ -454,6 +459,87 @@ int hr_vm_add_memory(hr_vm *vm, int64_t mib, hr_error *err)
              "{\"driver\": \"pc-dimm\", \"id\": \"dimm%lld\", \"memdev\": \"mem%lld\"}", t, t);
     rc = hr_qmp_exec(q, "object-add", a1, NULL, 10000, err);
     if (!rc) rc = hr_qmp_exec(q, "device_add", a2, NULL, 10000, err);
+    hr_qmp_close(q);
+    return rc;
+}
+
+/* MiB of DIMMs plugged so far (query-memory-devices). */
+static int64_t dimm_mib(hr_qmp *q)
+{
+    char *r = NULL;
+    if (hr_qmp_exec(q, "query-memory-devices", NULL, &r, 5000, NULL)) return -1;
+    json_t *v = json_loads(r, JSON_DECODE_ANY, NULL), *d;
+    free(r);
+    size_t i;
+    int64_t sum = 0;
+    json_array_foreach(v, i, d)
+    {
+        const char *type = json_string_value(json_object_get(d, "type"));
+        if (type && !strcmp(type, "dimm"))
+            sum += json_integer_value(json_object_get(json_object_get(d, "data"), "size")) >> 20;
+    }
+    json_decref(v);
+    return sum;
+}
+
+int hr_vm_set_vmem(hr_vm *vm, int64_t mib, int64_t timeout_ms, hr_error *err)
+{
+    if (vm->cfg.machine != HR_VM_Q35)
+        return hr_error_set(err, HR_ENOTSUP, "vm %s: microvm has no virtio-mem", vm->cfg.name);
+    if (!vm->cfg.maxmem_mib || mib < 0 || mib % 128)
+        return hr_error_set(err, HR_EINVAL,
+                            "vm %s: virtio-mem needs maxmem and a multiple of 128 MiB",
+                            vm->cfg.name);
+    hr_qmp *q = NULL;
+    int rc = with_qmp(vm, &q, err);
+    if (rc) return rc;
+    char *r = NULL, args[256];
+    bool exists = hr_qmp_exec(q, "qom-get",
+                              "{\"path\": \"/machine/peripheral/hr-vmem\", \"property\": \"size\"}",
+                              &r, 5000, NULL) == 0;
+    free(r);
+    if (!exists) {
+        int64_t room = vm->cfg.maxmem_mib - vm->cfg.mem_mib - dimm_mib(q);
+        room -= room % 128;
+        if (mib > room || room <= 0)
+            rc = hr_error_set(err, HR_ELIMIT, "vm %s: %lld MiB asked, %lld MiB of maxmem left",
+                              vm->cfg.name, (long long)mib, (long long)room);
+        snprintf(args, sizeof args,
+                 "{\"qom-type\": \"memory-backend-ram\", \"id\": \"hr-vmemb\", \"size\": %lld}",
+                 (long long)(room << 20));
+        if (!rc) rc = hr_qmp_exec(q, "object-add", args, NULL, 10000, err);
+        snprintf(args, sizeof args,
+                 "{\"driver\": \"virtio-mem-pci\", \"id\": \"hr-vmem\", \"memdev\": \"hr-vmemb\","
+                 " \"bus\": \"hr-rp1\", \"requested-size\": %lld}",
+                 (long long)(mib << 20));
+        if (!rc) rc = hr_qmp_exec(q, "device_add", args, NULL, 10000, err);
+    } else {
+        snprintf(args, sizeof args,
+                 "{\"path\": \"/machine/peripheral/hr-vmem\", \"property\": \"requested-size\","
+                 " \"value\": %lld}",
+                 (long long)(mib << 20));
+        rc = hr_qmp_exec(q, "qom-set", args, NULL, 10000, err);
+    }
+    /* Plugged when the device's size reaches the request (the guest's
+     * driver does the plugging). */
+    int64_t deadline = hr__mono_ms() + timeout_ms, size = -1;
+    while (!rc) {
+        r = NULL;
+        rc = hr_qmp_exec(q, "qom-get",
+                         "{\"path\": \"/machine/peripheral/hr-vmem\", \"property\": \"size\"}", &r,
+                         5000, err);
+        json_t *v = rc ? NULL : json_loads(r, JSON_DECODE_ANY, NULL);
+        size = json_is_integer(v) ? json_integer_value(v) : -1;
+        json_decref(v);
+        free(r);
+        if (rc || size == mib << 20) break;
+        if (hr__mono_ms() > deadline)
+            rc = hr_error_set(err, HR_EIO, "vm %s: virtio-mem at %lld MiB, not %lld, after %lld ms",
+                              vm->cfg.name, (long long)(size >> 20), (long long)mib,
+                              (long long)timeout_ms);
+        else
+            hr__sleep_ms(50);
+    }
     hr_qmp_close(q);
     return rc;
 }

@@ -159,6 +159,7 @@ static void test_microvm(void **state)
     assert_int_equal(actual, 96);
     assert_int_equal(hr_vm_add_cpu(&f->vm, &err), HR_ENOTSUP);
     assert_non_null(strstr(err.msg, "microvm cannot hot-plug"));
+    assert_int_equal(hr_vm_set_vmem(&f->vm, 128, 1000, &err), HR_ENOTSUP);
     assert_int_equal(hr_vm_save(&f->vm, &err), 0);
     hr_vm back;
     assert_int_equal(hr_vm_load(c.dir, &back, &err), 0);
@@ -220,6 +221,23 @@ static void test_q35_hotplug(void **state)
     }
     print_message("q35: memtotal %ld -> %ld kB, cpus %s\n", mem0, mem, cpus);
     assert_true(mem >= mem0 + 131072 - 4096);
+    /* virtio-mem: grow by 128 MiB (what maxmem leaves: 512 - 256 - 128), then
+     * back to 0; the guest's MemTotal follows both ways. */
+    assert_int_equal(hr_vm_set_vmem(&f->vm, 256, 5000, &err), HR_ELIMIT);
+    assert_int_equal(hr_vm_set_vmem(&f->vm, 128, 30000, &err), 0);
+    long mem1 = mem;
+    for (int i = 0; i < 600 && mem < mem1 + 131072 - 4096; i++) {
+        usleep(50000);
+        mem = last_memtotal(f->vm.console, cpus, sizeof cpus);
+    }
+    assert_true(mem >= mem1 + 131072 - 4096);
+    assert_int_equal(hr_vm_set_vmem(&f->vm, 0, 30000, &err), 0);
+    for (int i = 0; i < 600 && mem > mem1 + 4096; i++) {
+        usleep(50000);
+        mem = last_memtotal(f->vm.console, cpus, sizeof cpus);
+    }
+    print_message("virtio-mem: memtotal %ld -> +128 MiB -> %ld kB\n", mem1, mem);
+    assert_true(mem <= mem1 + 4096);
     assert_int_equal(hr_vm_stop(&f->vm, 10000, &err), 0);
 }
 
