@@ -19,6 +19,9 @@ int hr__run(const char *const *argv, const char *input, char *out, size_t outsiz
  * appended to `log` (NULL = /dev/null), in a new session. *pid gets its pid. */
 int hr__spawn_bg(const char *const *argv, const char *log, pid_t *pid, hr_error *err);
 
+/* The lowest stage of plan `plan` holding a FAILED action, or INT64_MAX. */
+int hr__journal_min_failed_stage(hr_journal *j, const char *plan, int64_t *out, hr_error *err);
+
 /* Milliseconds on the monotonic clock. */
 int64_t hr__mono_ms(void);
 void hr__sleep_ms(int64_t ms);

@@ -1,6 +1,7 @@
 /* The action journal: SQLite in WAL mode, synchronous=FULL, one transaction
  * per state change (durable when hr_journal_update returns). */
-#include <headroom/act.h>
+#include "act/internal.h"
+
 #include <headroom/util.h>
 
 #include <jansson.h>
@@ -467,6 +468,23 @@ int hr_journal_events(hr_journal *j, int64_t id, size_t *count, hr_error *err)
         *count = (size_t)sqlite3_column_int64(st, 0);
     else
         rc = db_error(j, err, "counting events");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hr__journal_min_failed_stage(hr_journal *j, const char *plan, int64_t *out, hr_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT min(stage) FROM hr_act_action WHERE plan=?1 AND state='failed'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(j, err, "reading a plan");
+    sqlite3_bind_text(st, 1, plan, -1, SQLITE_STATIC);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 0);
+    else
+        rc = db_error(j, err, "reading a plan");
     sqlite3_finalize(st);
     return rc;
 }

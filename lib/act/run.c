@@ -1,7 +1,8 @@
 /* The action runner: stages in plan order, per-host concurrency, retries
  * with exponential backoff and jitter, per-attempt timeouts, and crash
  * reconciliation (actions found RUNNING are polled before anything else). */
-#include <headroom/act.h>
+#include "act/internal.h"
+
 #include <headroom/util.h>
 
 #include <stdio.h>
@@ -189,13 +190,15 @@ static size_t running_on(const hr_action *v, size_t n, const char *host)
 }
 
 /* The current stage of action i's plan: the lowest stage with an open
- * action; -1 when an earlier stage of the plan has a FAILED action. */
-static int64_t plan_stage(const hr_action *v, size_t n, size_t i)
+ * action; -1 when an earlier stage of the plan has a FAILED action (failed
+ * in this run, or before it: failed_below[i], read from the journal). */
+static int64_t plan_stage(const hr_action *v, size_t n, size_t i, const int64_t *failed_below)
 {
     int64_t stage = INT64_MAX;
     for (size_t k = 0; k < n; k++)
         if (!strcmp(v[k].plan, v[i].plan) && !hr_act_state_final(v[k].state) && v[k].stage < stage)
             stage = v[k].stage;
+    if (failed_below[i] < stage) return -1;
     for (size_t k = 0; k < n; k++)
         if (!strcmp(v[k].plan, v[i].plan) && v[k].stage < stage && v[k].state == HR_ACT_FAILED)
             return -1;
@@ -204,14 +207,15 @@ static int64_t plan_stage(const hr_action *v, size_t n, size_t i)
 
 /* One pass over the actions that may go now; *busy tells whether anything
  * is still to do, *wait the time until the next due attempt. */
-static int pass(runner *R, hr_action *v, size_t n, bool *recov, bool *busy, int64_t *wait)
+static int pass(runner *R, hr_action *v, size_t n, bool *recov, const int64_t *failed_below,
+                bool *busy, int64_t *wait)
 {
     *busy = false;
     *wait = R->r.poll_ms;
     for (size_t i = 0; i < n; i++) {
         hr_action *a = &v[i];
         if (hr_act_state_final(a->state)) continue;
-        int64_t stage = plan_stage(v, n, i);
+        int64_t stage = plan_stage(v, n, i, failed_below);
         if (stage < 0 || a->stage != stage) {
             *busy |= stage >= 0; /* a blocked plan waits for nothing */
             continue;
@@ -236,11 +240,10 @@ static int pass(runner *R, hr_action *v, size_t n, bool *recov, bool *busy, int6
     return 0;
 }
 
-static int report(runner *R, const hr_action *v, size_t n, const bool *mine)
+static int report(runner *R, const hr_action *v, size_t n)
 {
     const hr_action *bad = NULL, *blocked = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (!mine[i]) continue;
         switch (v[i].state) {
         case HR_ACT_DONE:
         case HR_ACT_UNDONE:
@@ -281,24 +284,25 @@ int hr_act_run(hr_journal *j, const hr_act_driver *drivers, size_t ndrivers, con
     R.rng = o && o->seed ? o->seed : (uint64_t)real_now(NULL) ^ hr_clock_ns();
     hr_action *v = NULL;
     size_t n = 0;
-    int rc = hr_journal_list(j, false, 0, &v, &n, err);
+    int rc = hr_journal_list(j, true, 0, &v, &n, err);
     if (rc) return rc;
-    bool *recov = calloc(n ? n : 1, sizeof *recov), *mine = calloc(n ? n : 1, sizeof *mine);
-    if (!recov || !mine) {
+    bool *recov = calloc(n ? n : 1, sizeof *recov);
+    int64_t *failed_below = calloc(n ? n : 1, sizeof *failed_below);
+    if (!recov || !failed_below) {
         free(recov);
-        free(mine);
+        free(failed_below);
         hr_action_list_free(v, n);
         return hr_error_set(err, HR_ENOMEM, "act: out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !rc; i++) {
         recov[i] = v[i].state == HR_ACT_RUNNING;
-        mine[i] = !hr_act_state_final(v[i].state);
+        rc = hr__journal_min_failed_stage(j, v[i].plan, &failed_below[i], err);
     }
     int64_t t0 = now(&R);
     for (;;) {
         bool busy;
         int64_t wait;
-        if ((rc = pass(&R, v, n, recov, &busy, &wait)) || !busy) break;
+        if (rc || (rc = pass(&R, v, n, recov, failed_below, &busy, &wait)) || !busy) break;
         if (R.r.deadline_ms && now(&R) - t0 > R.r.deadline_ms) {
             rc = hr_error_set(err, HR_ECANCELED, "act: deadline of %lld ms passed",
                               (long long)R.r.deadline_ms);
@@ -309,12 +313,12 @@ int hr_act_run(hr_journal *j, const hr_act_driver *drivers, size_t ndrivers, con
         R.clock.sleep_ms(R.clock.ud, running && wait > R.r.poll_ms ? R.r.poll_ms : wait);
     }
     if (!rc)
-        rc = report(&R, v, n, mine);
+        rc = report(&R, v, n);
     else if (rc != HR_ECANCELED)
-        report(&R, v, n, mine);
+        report(&R, v, n);
     if (sum) *sum = R.sum;
     free(recov);
-    free(mine);
+    free(failed_below);
     hr_action_list_free(v, n);
     return rc;
 }
