@@ -243,6 +243,55 @@ static void test_planetlab(void **state)
     for (int i = 0; i < 3; i++) free(vals[i]);
 }
 
+/* Actions from a re-plan: knobs that shrink go first (stage 0), those that
+ * grow after (stage 1), so the host never holds both old and new shares;
+ * the same plan again yields the same keys. */
+static void test_actions_staged(void **state)
+{
+    (void)state;
+    hr_part_tenant t[2] = {tenant("a", 1, 1000, 300 << 20), tenant("b", 1, 1000, 100 << 20)};
+    hr_part_host h;
+    host(&h, 4, 1 << 30, t, 2);
+    snprintf(h.cgroup_parent, sizeof h.cgroup_parent, "hr");
+    hr_part_alloc old[2], now[2];
+    hr_error err = {0};
+    assert_int_equal(hr_part_solve(&h, NULL, 0, NULL, old, &err), 0);
+    /* a's memory shrinks, b's grows. */
+    demand(&t[0].demand[HR_PART_MEM], 0.95, 100 << 20, 0.99, 150 << 20);
+    demand(&t[1].demand[HR_PART_MEM], 0.95, 300 << 20, 0.99, 450 << 20);
+    assert_int_equal(hr_part_solve(&h, old, 2, NULL, now, &err), 0);
+    hr_action *v = NULL, *w = NULL;
+    size_t n = 0, m = 0;
+    assert_int_equal(hr_part_actions(&h, now, old, 2, false, &v, &n, &err), 0);
+    bool a_low0 = false, b_low1 = false, parent = false;
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(v[i].plan, v[0].plan);
+        assert_string_equal(v[i].kind, "cgroup");
+        parent |= strstr(v[i].params, "\"parent\":true") != NULL;
+        if (!strcmp(v[i].target, "a") && strstr(v[i].params, "mem_low")) a_low0 = v[i].stage == 0;
+        if (!strcmp(v[i].target, "b") && strstr(v[i].params, "mem_low")) b_low1 = v[i].stage == 1;
+    }
+    assert_true(parent);
+    assert_true(a_low0);
+    assert_true(b_low1);
+    assert_int_equal(hr_part_actions(&h, now, old, 2, false, &w, &m, &err), 0);
+    assert_int_equal(m, n);
+    for (size_t i = 0; i < n; i++) assert_string_equal(v[i].key, w[i].key);
+    hr_action_list_free(v, n);
+    hr_action_list_free(w, m);
+    /* The state file round-trips. */
+    char *js = hr_part_alloc_to_json(&h, now, 2);
+    hr_part_alloc *back = NULL;
+    size_t nb = 0;
+    assert_int_equal(hr_part_alloc_from_json(js, strlen(js), "s.json", &back, &nb, &err), 0);
+    assert_int_equal(nb, 2);
+    assert_memory_equal(&back[1].guarantee, &now[1].guarantee, sizeof now[1].guarantee);
+    assert_int_equal(back[0].mem_max, now[0].mem_max);
+    assert_string_equal(back[0].cpus, now[0].cpus);
+    free(back);
+    free(js);
+}
+
 static const char yaml_host[] = "host: edge1\n"
                                 "cpus: \"0-1\"\n"
                                 "memory: 1GiB\n"
@@ -357,7 +406,8 @@ int main(void)
         cmocka_unit_test(test_priority_exact),    cmocka_unit_test(test_waterfill),
         cmocka_unit_test(test_pinning),           cmocka_unit_test(test_hysteresis),
         cmocka_unit_test(test_optimality_random), cmocka_unit_test(test_planetlab),
-        cmocka_unit_test(test_hostfile),          cmocka_unit_test(test_hostfile_errors),
+        cmocka_unit_test(test_actions_staged),    cmocka_unit_test(test_hostfile),
+        cmocka_unit_test(test_hostfile_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
