@@ -16,12 +16,14 @@ struct hr_cmd {
 };
 
 int cmd_version(int argc, char **argv);
-int cmd_forecast(int argc, char **argv); /* cmd_forecast.c */
-int cmd_backtest(int argc, char **argv); /* cmd_backtest.c */
-int cmd_detect(int argc, char **argv);   /* cmd_detect.c */
-int cmd_nab(int argc, char **argv);      /* cmd_nab.c */
-int cmd_simulate(int argc, char **argv); /* cmd_simulate.c */
-int cmd_roadef(int argc, char **argv);   /* cmd_roadef.c */
+int cmd_forecast(int argc, char **argv);  /* cmd_forecast.c */
+int cmd_backtest(int argc, char **argv);  /* cmd_backtest.c */
+int cmd_detect(int argc, char **argv);    /* cmd_detect.c */
+int cmd_nab(int argc, char **argv);       /* cmd_nab.c */
+int cmd_simulate(int argc, char **argv);  /* cmd_simulate.c */
+int cmd_roadef(int argc, char **argv);    /* cmd_roadef.c */
+int cmd_partition(int argc, char **argv); /* cmd_partition.c */
+int cmd_vm(int argc, char **argv);        /* cmd_vm.c */
 
 /* Exit codes of every subcommand. */
 enum { CLI_OK = 0, CLI_EDATA = 1, CLI_EUSAGE = 2 };

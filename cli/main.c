@@ -11,6 +11,8 @@ static const struct hr_cmd commands[] = {
     {"nab", "score detector results with the NAB scorer (nab score)", cmd_nab},
     {"simulate", "replay a trace through the control loop (the twin)", cmd_simulate},
     {"roadef", "ROADEF/EURO 2012 machine reassignment: solve or check", cmd_roadef},
+    {"partition", "split a host among its tenants (cgroups, tc) from forecasts", cmd_partition},
+    {"vm", "run, resize and live-migrate QEMU micro-VMs", cmd_vm},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])
