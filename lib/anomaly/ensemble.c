@@ -98,7 +98,7 @@ static int ens_par_parse(const char *text, ens_par *p, hr_error *err)
             hr_parse_double(eq + 1, len - klen - 1, &v) < 0 || !(v >= ens_keys[i].lo) ||
             !(v <= ens_keys[i].hi))
             return hr_error_set(err, HR_EINVAL, "ensemble: bad parameter \"%.*s\"", (int)len, s);
-        *(double *)((char *)p + ens_keys[i].off) = v;
+        memcpy((char *)p + ens_keys[i].off, &v, sizeof v); /* offsetof a double field */
         s = end ? end + 1 : s + len;
     }
     return 0;
