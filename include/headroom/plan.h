@@ -138,6 +138,12 @@ typedef struct hr_roadef_opts {
     bool lns;             /* run CBC sub-MIPs between local-search rounds */
     double lns_sub_sec;   /* time cap per sub-MIP (0 = 1 s) */
     int32_t lns_machines; /* machines per sub-problem (0 = automatic) */
+    /* Late-acceptance history length in move attempts (0 = 2000, at most
+     * 4,000,000). Long histories (1e5 .. 1e6) explore more, which pays on
+     * tightly packed instances; short ones descend faster. With a deadline,
+     * the last 15 % of the time is a descent from the best state found with
+     * a short history. */
+    uint64_t lahc_len;
     /* Called (from the solving thread) with each new best cost; may be NULL. */
     void (*on_improve)(int64_t cost, void *ud);
     void *ud;
@@ -145,6 +151,7 @@ typedef struct hr_roadef_opts {
 
 typedef struct hr_roadef_stats {
     uint64_t iters, moves, shifts, swaps;
+    uint64_t chains; /* ejection chains (q: m2 -> m3, then p: m1 -> m2) */
     uint64_t lns_runs, lns_improved;
     double seconds;
 } hr_roadef_stats;
