@@ -11,6 +11,7 @@ static const struct hr_cmd commands[] = {
     {"nab", "score detector results with the NAB scorer (nab score)", cmd_nab},
     {"simulate", "replay a trace through the control loop (the twin)", cmd_simulate},
     {"roadef", "ROADEF/EURO 2012 machine reassignment: solve or check", cmd_roadef},
+    {"place", "target placement and migration plan for a JSON fleet", cmd_place},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])
