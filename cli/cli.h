@@ -24,6 +24,7 @@ int cmd_simulate(int argc, char **argv);  /* cmd_simulate.c */
 int cmd_roadef(int argc, char **argv);    /* cmd_roadef.c */
 int cmd_partition(int argc, char **argv); /* cmd_partition.c */
 int cmd_vm(int argc, char **argv);        /* cmd_vm.c */
+int cmd_place(int argc, char **argv);     /* cmd_place.c */
 
 /* Exit codes of every subcommand. */
 enum { CLI_OK = 0, CLI_EDATA = 1, CLI_EUSAGE = 2 };

@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEAM_NAME   "headroom"
-#define MAX_THREADS 64
+#define TEAM_NAME    "headroom"
+#define MAX_THREADS  64
+#define LONG_HISTORY 300000 /* late-acceptance history of the exploring threads */
 
 static const char help_text[] =
     "NAME\n"
@@ -32,9 +33,12 @@ static const char help_text[] =
     "    or as soon as it receives SIGTERM or SIGINT. The initial assignment is\n"
     "    written first, so the file always holds a valid answer; the answer is\n"
     "    never worse than the initial assignment. The search (late-acceptance\n"
-    "    hill climbing over shift and swap moves, targeting costly machines,\n"
-    "    with CBC sub-MIPs over a few machines when built with CBC) runs on\n"
-    "    THREADS threads with seeds SEED, SEED+1, ...; the best result is kept.\n"
+    "    hill climbing over shift, swap and ejection-chain moves, targeting\n"
+    "    costly machines, with CBC sub-MIPs over a few machines when built with\n"
+    "    CBC, and a final descent from the best state) runs on THREADS threads\n"
+    "    with seeds SEED, SEED+1, ...: even threads with a short acceptance\n"
+    "    history (descent), odd ones with a long one (exploration); the best\n"
+    "    result is kept.\n"
     "    -name prints the team name.\n"
     "\n"
     "    `check` verifies NEW_ASSIGNMENT against the instance and the initial\n"
@@ -192,6 +196,8 @@ static int solve(const struct solve_args *sa, double t_start)
         j->opts.lns = sa->lns && hr_roadef_have_cbc();
         j->opts.lns_sub_sec = sa->lns_sub;
         j->opts.lns_machines = (int32_t)sa->lns_machines;
+        /* a portfolio: even threads descend, odd threads explore */
+        j->opts.lahc_len = i % 2 ? LONG_HISTORY : 0;
         if (pthread_create(&tid[i], NULL, run_job, j) != 0) break;
         started++;
     }

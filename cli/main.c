@@ -13,6 +13,7 @@ static const struct hr_cmd commands[] = {
     {"roadef", "ROADEF/EURO 2012 machine reassignment: solve or check", cmd_roadef},
     {"partition", "split a host among its tenants (cgroups, tc) from forecasts", cmd_partition},
     {"vm", "run, resize and live-migrate QEMU micro-VMs", cmd_vm},
+    {"place", "target placement and migration plan for a JSON fleet", cmd_place},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])

@@ -58,6 +58,9 @@ typedef struct hr_roadef {
     /* Derived by the readers / hr_roadef_finish: processes of each service. */
     int32_t *sp_start; /* [nserv + 1] */
     int32_t *sp;       /* [nproc] process ids grouped by service, ascending */
+    /* From a fleet: the last nlabel_res resources encode required labels
+     * (demand 1; capacity nproc on hosts with the label, 0 elsewhere). */
+    int32_t nlabel_res;
 } hr_roadef;
 
 /* Parse a model file (sec. 2 of reference/roadef2012.md: whitespace-separated
@@ -138,6 +141,12 @@ typedef struct hr_roadef_opts {
     bool lns;             /* run CBC sub-MIPs between local-search rounds */
     double lns_sub_sec;   /* time cap per sub-MIP (0 = 1 s) */
     int32_t lns_machines; /* machines per sub-problem (0 = automatic) */
+    /* Late-acceptance history length in move attempts (0 = 2000, at most
+     * 4,000,000). Long histories (1e5 .. 1e6) explore more, which pays on
+     * tightly packed instances; short ones descend faster. With a deadline,
+     * the last 15 % of the time is a descent from the best state found with
+     * a short history. */
+    uint64_t lahc_len;
     /* Called (from the solving thread) with each new best cost; may be NULL. */
     void (*on_improve)(int64_t cost, void *ud);
     void *ud;
@@ -145,6 +154,7 @@ typedef struct hr_roadef_opts {
 
 typedef struct hr_roadef_stats {
     uint64_t iters, moves, shifts, swaps;
+    uint64_t chains; /* ejection chains (q: m2 -> m3, then p: m1 -> m2) */
     uint64_t lns_runs, lns_improved;
     double seconds;
 } hr_roadef_stats;
@@ -165,16 +175,32 @@ HR_EXPORT bool hr_roadef_have_cbc(void);
 /* ---- fleets and migration plans ---------------------------------------------------- */
 
 /* Build an instance from a fleet (which must validate): hosts are
- * machines, workloads processes. Workloads without a service each get a
- * service of their own; an anti-affinity group becomes a conflict service
- * only when the workloads have no service (HR_ENOTSUP when a workload has
- * both, or when a service does not require distinct hosts and has more than
- * one workload sharing a host in the current placement - ROADEF services
- * always conflict). Hosts without a location / neighbourhood get location /
- * neighbourhood 0. *m0 receives the current placement (free() it);
- * HR_EINVAL when a workload is not placed or a required label is missing
- * on its host. */
+ * machines, workloads processes, and:
+ * - a service is a ROADEF service (its workloads on distinct hosts) when it
+ *   asks for distinct hosts, has spread_min > 1, is depended upon or has
+ *   one workload; any other service is split, each workload a service of
+ *   its own with the service's dependencies, so they may share hosts
+ *   (the service move cost then counts them separately);
+ * - an anti-affinity group is a service of its own for workloads without
+ *   a service; with a service, the group must lie inside that service and
+ *   the service ask for distinct hosts (HR_ENOTSUP otherwise);
+ * - each label some workload requires is an extra resource (see
+ *   nlabel_res), so placements respect required labels exactly;
+ * - hosts without a location / neighbourhood get location /
+ *   neighbourhood 0; hosts that are off are placeable.
+ * HR_ENOTSUP also when a kept service that does not ask for distinct hosts
+ * has workloads sharing a host now. *m0 receives the current placement
+ * (free() it), -1 for a workload that is not placed (see hr_roadef_start). */
 HR_EXPORT int hr_roadef_from_fleet(const hr_fleet *f, hr_roadef **out, int32_t **m0, hr_error *err);
+
+/* A valid starting assignment `start` from `m0` (in/out). Processes with
+ * m0[p] < 0 (not placed) are placed greedily, largest first, each on the
+ * host where it adds the least cost among those keeping every constraint,
+ * and m0[p] is set to that host (a first placement is not a move).
+ * HR_EDATA when m0 itself violates a constraint (the message names the
+ * first violation) or a process fits nowhere (named), HR_ENOMEM, HR_EINVAL.
+ * `start` receives in->nproc machine indices. */
+HR_EXPORT int hr_roadef_start(const hr_roadef *in, int32_t *m0, int32_t *start, hr_error *err);
 
 typedef enum hr_move_reason {
     HR_REASON_TARGET, /* the workload's host differs in the target placement */

@@ -11,9 +11,13 @@
 #include "plan/state.h"
 #include "util/banned.h"
 
-#define LAHC_LEN    2000 /* late-acceptance history */
-#define CHECK_EVERY 256  /* iterations between clock / stop checks */
-#define SWAP_PCT    35   /* share of swap moves */
+#define LAHC_LEN    2000    /* late-acceptance history (default, and in the final descent) */
+#define LAHC_MAX    4000000 /* the longest history (32 MB) */
+#define FINAL_AT    0.85    /* share of the time before the final descent */
+#define CHECK_EVERY 256     /* iterations between clock / stop checks */
+#define SWAP_PCT    35      /* share of swap moves */
+#define CHAIN_PCT   10      /* share of ejection chains */
+#define BEST_PERMIL 2       /* per mille of shifts to the best machine (full scan) */
 
 typedef struct search {
     hr__state st;
@@ -22,7 +26,9 @@ typedef struct search {
     int32_t *best;
     int64_t best_cost;
     bool best_dirty; /* the current state is a best not yet copied */
-    int64_t hist[LAHC_LEN];
+    int64_t *hist;   /* [hlen] late-acceptance history */
+    uint64_t hlen;
+    bool final; /* in the final descent from the best */
     hr_roadef_stats stats;
     double t0;
 } search;
@@ -59,10 +65,59 @@ static void before_change(search *s, int64_t next)
     }
 }
 
+static bool accept_from(search *s, int64_t cost, int64_t delta)
+{
+    return delta <= 0 || cost + delta <= s->hist[s->stats.iters % s->hlen];
+}
+
 static bool accept(search *s, int64_t delta)
 {
-    int64_t next = s->st.cost + delta;
-    return delta <= 0 || next <= s->hist[s->stats.iters % LAHC_LEN];
+    return accept_from(s, s->st.cost, delta);
+}
+
+/* Ejection chain: q leaves m2 for m3, then p takes its room on m2. The
+ * first shift is applied and undone when the pair is not accepted. */
+static int try_chain(search *s, int32_t p, bool *done)
+{
+    hr__state *st = &s->st;
+    const hr_roadef *in = st->in;
+    int32_t m2 = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
+    int32_t m3 = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
+    int32_t m1 = st->a[p];
+    if (m2 == m1 || m3 == m2 || !st->ml[m2].len) return 0;
+    int32_t q = st->ml[m2].p[hr__rng_below(&s->rng, (uint32_t)st->ml[m2].len)];
+    int64_t cur = st->cost, d1 = hr__shift_delta(st, q, m3);
+    if (d1 == INT64_MAX || !hr__shift_ok(st, q, m3)) return 0;
+    before_change(s, cur + d1);
+    int rc = hr__shift_apply(st, q, m3);
+    if (rc < 0) return rc;
+    int64_t d2 = hr__shift_delta(st, p, m2);
+    if (d2 != INT64_MAX && cur + d1 + d2 <= cur + 0 && hr__shift_ok(st, p, m2)) {
+        *done = true;
+        return hr__shift_apply(st, p, m2);
+    }
+    if (d2 != INT64_MAX && accept_from(s, cur, d1 + d2) && hr__shift_ok(st, p, m2)) {
+        *done = true;
+        return hr__shift_apply(st, p, m2);
+    }
+    return hr__shift_apply(st, q, m2); /* undo: q's old slot is free */
+}
+
+/* The best machine for p (every machine scanned); -1 when none fits. */
+static int32_t best_target(search *s, int32_t p, int64_t *delta)
+{
+    hr__state *st = &s->st;
+    int32_t best = -1;
+    int64_t bd = INT64_MAX;
+    for (int32_t m = 0; m < st->in->nmach; m++) {
+        int64_t d = hr__shift_delta(st, p, m);
+        if (d < bd && hr__shift_ok(st, p, m)) {
+            bd = d;
+            best = m;
+        }
+    }
+    *delta = bd;
+    return best;
 }
 
 static int try_move(search *s)
@@ -72,7 +127,8 @@ static int try_move(search *s)
     int32_t p = pick_process(s);
     int64_t cur = st->cost;
     int rc = 0;
-    if (hr__rng_below(&s->rng, 100) < SWAP_PCT && in->nmach > 1) {
+    uint32_t kind = hr__rng_below(&s->rng, 1000);
+    if (kind < SWAP_PCT * 10 && in->nmach > 1) {
         int32_t m2 = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
         if (m2 == st->a[p] || !st->ml[m2].len) goto out;
         int32_t q = st->ml[m2].p[hr__rng_below(&s->rng, (uint32_t)st->ml[m2].len)];
@@ -83,9 +139,22 @@ static int try_move(search *s)
         if ((rc = hr__shift_apply(st, p, m2)) < 0 || (rc = hr__shift_apply(st, q, m1)) < 0)
             goto out;
         s->stats.swaps++;
+    } else if (kind < (SWAP_PCT + CHAIN_PCT) * 10 && in->nmach > 2) {
+        bool done = false;
+        if ((rc = try_chain(s, p, &done)) < 0 || !done) goto out;
+        s->stats.chains++;
     } else {
-        int32_t m = (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
-        int64_t d = hr__shift_delta(st, p, m);
+        int32_t m;
+        int64_t d;
+        if (kind >= 1000 - BEST_PERMIL) {
+            if ((m = best_target(s, p, &d)) < 0) goto out;
+        } else {
+            /* now and then straight home: frees the transient room it holds */
+            m = st->a[p] != st->m0[p] && kind % 8 == 0
+                    ? st->m0[p]
+                    : (int32_t)hr__rng_below(&s->rng, (uint32_t)in->nmach);
+            d = hr__shift_delta(st, p, m);
+        }
         if (d == INT64_MAX || !accept(s, d) || !hr__shift_ok(st, p, m)) goto out;
         before_change(s, cur + d);
         if ((rc = hr__shift_apply(st, p, m)) < 0) goto out;
@@ -94,7 +163,7 @@ static int try_move(search *s)
     s->stats.moves++;
     note_best(s);
 out:
-    s->hist[s->stats.iters % LAHC_LEN] = st->cost;
+    s->hist[s->stats.iters % s->hlen] = st->cost;
     s->stats.iters++;
     if (rc == 0 && hr__state_oom(st)) rc = HR_ENOMEM;
     return rc;
@@ -174,8 +243,31 @@ bool hr_roadef_have_cbc(void)
 }
 #endif
 
+static void history_reset(search *s, uint64_t len)
+{
+    s->hlen = len;
+    for (uint64_t i = 0; i < len; i++) s->hist[i] = s->st.cost;
+}
+
+/* The final descent: from the best state, with a short history. */
+static int go_final(search *s)
+{
+    s->final = true;
+    if (!s->best_dirty) { /* the current state is not the best: reload the best */
+        const hr_roadef *in = s->st.in;
+        const int32_t *m0 = s->st.m0;
+        hr__state_release(&s->st);
+        if (hr__state_init(&s->st, in, m0, s->best) < 0) return HR_ENOMEM;
+        s->best_dirty = true;
+    }
+    history_reset(s, s->hlen < LAHC_LEN ? s->hlen : LAHC_LEN);
+    return 0;
+}
+
 static int run(search *s, hr_error *err)
 {
+    const hr_roadef_opts *o = s->o;
+    double t_final = o->deadline_sec > 0 ? s->t0 + FINAL_AT * (o->deadline_sec - s->t0) : 0;
     int rc = 0;
 #ifdef HR_HAVE_CBC
     int32_t *work = NULL;
@@ -190,6 +282,8 @@ static int run(search *s, hr_error *err)
         if (s->o->max_iters && s->stats.iters >= s->o->max_iters) break;
         if (s->stats.iters % CHECK_EVERY == 0) {
             if (should_stop(s)) break;
+            if (!s->final && t_final > 0 && hr_clock_sec() >= t_final && (rc = go_final(s)) < 0)
+                break;
 #ifdef HR_HAVE_CBC
             if (work && hr_clock_sec() >= next_lns && !should_stop(s)) {
                 double t = hr_clock_sec();
@@ -226,15 +320,20 @@ int hr_roadef_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign,
     s->o = opts;
     s->t0 = hr_clock_sec();
     hr__rng_seed(&s->rng, opts->seed);
+    s->hlen = opts->lahc_len ? opts->lahc_len : LAHC_LEN;
+    if (s->hlen > LAHC_MAX) s->hlen = LAHC_MAX;
+    if (opts->max_iters && s->hlen > opts->max_iters / 16 + 1) s->hlen = opts->max_iters / 16 + 1;
+    s->hist = hr__plan_calloc(s->hlen, sizeof *s->hist);
     s->best = hr__plan_calloc((size_t)in->nproc, sizeof *s->best);
-    if (!s->best || hr__state_init(&s->st, in, m0, assign) < 0) {
+    if (!s->hist || !s->best || hr__state_init(&s->st, in, m0, assign) < 0) {
+        free(s->hist);
         free(s->best);
         free(s);
         return hr_error_set(err, HR_ENOMEM, "solve: out of memory");
     }
     memcpy(s->best, assign, (size_t)in->nproc * sizeof *s->best);
     s->best_cost = s->st.cost;
-    for (int i = 0; i < LAHC_LEN; i++) s->hist[i] = s->st.cost;
+    history_reset(s, s->hlen);
     rc = run(s, err);
     if (s->best_dirty) memcpy(s->best, s->st.a, (size_t)in->nproc * sizeof *s->best);
     /* The best is valid by construction; recheck it (cheap) before handing it out. */
@@ -248,6 +347,7 @@ int hr_roadef_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign,
     s->stats.seconds = hr_clock_sec() - s->t0;
     if (stats) *stats = s->stats;
     hr__state_release(&s->st);
+    free(s->hist);
     free(s->best);
     free(s);
     return rc;

@@ -196,13 +196,130 @@ static void test_from_fleet(void **state)
     hr_fleet_free(f);
 }
 
+/* tests/data/fleet/place.json: split services, labels as resources,
+ * workloads not placed yet placed by hr_roadef_start. */
+static void test_fleet_place(void **state)
+{
+    (void)state;
+    hr_fleet *f = NULL;
+    hr_error err = {0};
+    assert_int_equal(hr_fleet_load_json(test_data("fleet/place.json"), &f, &err), 0);
+    hr_roadef *in = NULL;
+    int32_t *m0 = NULL;
+    assert_int_equal(hr_roadef_from_fleet(f, &in, &m0, &err), 0);
+    int32_t ml = hr_fleet_find(f, HR_KIND_WORKLOAD, "ml-1");
+    int32_t cron = hr_fleet_find(f, HR_KIND_WORKLOAD, "cron-1");
+    int32_t gpu_host = hr_fleet_find(f, HR_KIND_HOST, "node-8");
+    assert_true(ml >= 0 && cron >= 0 && gpu_host >= 0);
+    assert_int_equal(in->nres, 5); /* cpu, memory, network, gpu + the "gpu" label */
+    assert_int_equal(in->nlabel_res, 1);
+    assert_int_equal(in->req[(size_t)ml * 5 + 4], 1);
+    assert_int_equal(in->cap[(size_t)gpu_host * 5 + 4], in->nproc);
+    assert_int_equal(in->cap[4], 0);
+    assert_int_equal(m0[ml], -1);
+    assert_int_equal(m0[cron], -1);
+    /* web, db, api whole; one group; cache (3) and batch (4) split; ml, cron alone */
+    assert_int_equal(in->nserv, 3 + 1 + 3 + 4 + 2);
+    int32_t c1 = hr_fleet_find(f, HR_KIND_WORKLOAD, "cache-1");
+    int32_t c2 = hr_fleet_find(f, HR_KIND_WORKLOAD, "cache-2");
+    assert_int_not_equal(in->serv[c1], in->serv[c2]);
+    int32_t w1 = hr_fleet_find(f, HR_KIND_WORKLOAD, "web-1");
+    int32_t w2 = hr_fleet_find(f, HR_KIND_WORKLOAD, "web-2");
+    assert_int_equal(in->serv[w1], in->serv[w2]);
+    int32_t *start = malloc((size_t)in->nproc * sizeof *start);
+    assert_int_equal(hr_roadef_start(in, m0, start, &err), 0);
+    assert_int_equal(start[ml], gpu_host); /* the only host with the label */
+    assert_int_equal(m0[ml], gpu_host);    /* a first placement is not a move */
+    assert_int_equal(m0[cron], start[cron]);
+    hr_roadef_report rep;
+    assert_int_equal(hr_roadef_check(in, m0, start, &rep, NULL), 0);
+    int64_t before = rep.cost.total;
+    assert_true(before > 0);
+    hr_roadef_report_release(&rep);
+    hr_roadef_opts o = {.seed = 1, .max_iters = 200000};
+    hr_roadef_cost cost;
+    assert_int_equal(hr_roadef_solve(in, m0, start, &o, &cost, NULL, &err), 0);
+    assert_true(cost.total < before);
+    assert_int_equal(cost.load, 0); /* room for all under the safety capacities */
+    assert_int_equal(start[ml], gpu_host);
+    free(start);
+    free(m0);
+    hr_roadef_free(in);
+    hr_fleet_free(f);
+}
+
+static int from_json(const char *json, hr_roadef **in, int32_t **m0, hr_error *err)
+{
+    hr_fleet *f = NULL;
+    assert_int_equal(hr_fleet_parse_json(json, strlen(json), "t.json", &f, err), 0);
+    int rc = hr_roadef_from_fleet(f, in, m0, err);
+    hr_fleet_free(f);
+    return rc;
+}
+
+/* What the conversion refuses or reports, with the names in the message. */
+static void test_fleet_refused(void **state)
+{
+    (void)state;
+    static const char head[] =
+        "{\"headroom_fleet\": 1, \"resources\": [{\"name\": \"cpu\", \"unit\": \"custom\", "
+        "\"unit_name\": \"u\"}], \"hosts\": [{\"name\": \"h1\", \"capacity\": [10]}, "
+        "{\"name\": \"h2\", \"capacity\": [10]}], ";
+    char buf[1024];
+    hr_roadef *in = NULL;
+    int32_t *m0 = NULL;
+    hr_error err = {0};
+    /* an anti-affinity group across two services */
+    snprintf(buf, sizeof buf,
+             "%s\"services\": [{\"name\": \"a\", \"distinct_hosts\": true}, {\"name\": \"b\"}], "
+             "\"workloads\": [{\"name\": \"w1\", \"service\": \"a\", \"host\": \"h1\", "
+             "\"anti_affinity\": \"g\"}, {\"name\": \"w2\", \"service\": \"b\", \"host\": "
+             "\"h2\", \"anti_affinity\": \"g\"}]}",
+             head);
+    assert_int_equal(from_json(buf, &in, &m0, &err), HR_ENOTSUP);
+    assert_non_null(strstr(hr_error_message(&err), "anti-affinity group \"g\""));
+    /* a depended-upon service that may share hosts, sharing one now */
+    snprintf(buf, sizeof buf,
+             "%s\"services\": [{\"name\": \"a\", \"depends_on\": [\"b\"]}, {\"name\": \"b\"}], "
+             "\"workloads\": [{\"name\": \"w1\", \"service\": \"b\", \"host\": \"h1\"}, "
+             "{\"name\": \"w2\", \"service\": \"b\", \"host\": \"h1\"}]}",
+             head);
+    assert_int_equal(from_json(buf, &in, &m0, &err), HR_ENOTSUP);
+    assert_non_null(strstr(hr_error_message(&err), "service \"b\""));
+    /* the same service without dependants is split: both stay on h1 */
+    snprintf(buf, sizeof buf,
+             "%s\"services\": [{\"name\": \"b\"}], \"workloads\": [{\"name\": \"w1\", "
+             "\"service\": \"b\", \"host\": \"h1\", \"demand\": [4]}, {\"name\": \"w2\", "
+             "\"service\": \"b\", \"host\": \"h1\", \"demand\": [4]}, {\"name\": \"w3\", "
+             "\"demand\": [4]}]}",
+             head);
+    assert_int_equal(from_json(buf, &in, &m0, &err), 0);
+    assert_int_equal(in->nserv, 3);
+    int32_t start[3];
+    assert_int_equal(hr_roadef_start(in, m0, start, &err), 0);
+    assert_int_equal(start[2], 1); /* h1 has 2 left, w3 needs 4 */
+    free(m0);
+    hr_roadef_free(in);
+    /* a workload that fits nowhere */
+    snprintf(buf, sizeof buf,
+             "%s\"workloads\": [{\"name\": \"w1\", \"host\": \"h1\", \"demand\": [8]}, "
+             "{\"name\": \"w2\", \"host\": \"h2\", \"demand\": [8]}, {\"name\": \"w3\", "
+             "\"demand\": [4]}]}",
+             head);
+    assert_int_equal(from_json(buf, &in, &m0, &err), 0);
+    assert_int_equal(hr_roadef_start(in, m0, start, &err), HR_EDATA);
+    assert_non_null(strstr(hr_error_message(&err), "process 2 fits on no machine"));
+    assert_int_equal(m0[2], -1); /* untouched on failure */
+    free(m0);
+    hr_roadef_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_swap_needs_parking),
-        cmocka_unit_test(test_a2_1_plan),
-        cmocka_unit_test(test_a1_1_solved_plan),
-        cmocka_unit_test(test_from_fleet),
+        cmocka_unit_test(test_swap_needs_parking), cmocka_unit_test(test_a2_1_plan),
+        cmocka_unit_test(test_a1_1_solved_plan),   cmocka_unit_test(test_from_fleet),
+        cmocka_unit_test(test_fleet_place),        cmocka_unit_test(test_fleet_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
