@@ -65,9 +65,12 @@ typedef struct hr_sim_opts {
     double param;       /* the policy's parameter; NaN = its default */
     uint64_t seed;      /* RS selection and anything random (0 = fixed default) */
     size_t nhosts;      /* 0 = CloudSim's 800 (half HP ML110 G4, half G5) */
-    bool series;        /* record per-round series (active hosts, energy) */
+    bool series;        /* record per-round series (active hosts, energy, and the
+                           demand of host watch_host) */
     int32_t watch_vm;   /* record this VM's demand (and the predictive policy's
                            forecast of it); -1 = none */
+    int32_t watch_host; /* with series: the host whose demand (and the predictive
+                           policy's forecast of it) is recorded; 0 = the first */
     /* Called after every round with the fraction done (may be NULL). */
     void (*progress)(void *ud, double fraction);
     void *progress_ud;
@@ -106,6 +109,13 @@ typedef struct hr_sim_result {
     double *energy_cum_kwh;
     double *watch_demand; /* opts.watch_vm: its demand as a fraction, NaN once gone */
     double *watch_fc_mean, *watch_fc_lo, *watch_fc_hi; /* predictive: one-step forecast */
+    /* Host watch_host: requested MIPS of the VMs it owns / its capacity at
+     * each round; predictive: its one-step forecast made the round before,
+     * the sum over the VMs planned there of their mean, low (10 %) and
+     * planned (90 %) quantiles - a band of summed quantiles, wider than the
+     * quantiles of the sum. NaN where there is none. */
+    int32_t watch_host;
+    double *host_demand, *host_fc_mean, *host_fc_lo, *host_fc_hi;
     size_t predictive_actions; /* predictive: actions planned; reasons in reasons[] */
     char (*reasons)[96];       /* first few reasons (nreasons) */
     size_t nreasons;

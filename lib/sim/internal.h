@@ -117,6 +117,14 @@ double hr__sim_host_util(const sim_host *h);
 /* The metrics CloudSim's Helper.printResults computes, into r (life if set). */
 void hr__sim_metrics(const sim_model *m, hr_sim_result *r);
 
+/* ---- recorder (record.c) ---- */
+/* Allocate the series of a run of `rounds` rounds (HR_ELIMIT past
+ * HR_TRACE_MAX_STEPS, HR_ENOMEM); the result owns them. */
+int hr__sim_rec_init(hr_sim_result *res, size_t rounds, const hr_sim_opts *o);
+/* Record the state after a round at time t (nothing once `cap` are kept). */
+void hr__sim_rec_round(hr_sim_result *res, const sim_model *m, int32_t watch_vm, size_t cap,
+                       double t);
+
 /* ---- planners ---- */
 typedef struct sim_planner {
     const hr_planner_ops *ops;

@@ -117,6 +117,50 @@ static void test_migration_degradation(void **state)
     hr_trace_free(t);
 }
 
+/* The recorder on the pair: host 1 owns VM 0 (250 MIPS of 5320) at 300.1,
+ * when VM 1 (200 MIPS) starts moving in from host 3; it owns both after. */
+static void test_series(void **state)
+{
+    (void)state;
+    hr_trace *t = load("sim/pair");
+    hr_sim_opts o = {.policy = "thr-mmt",
+                     .param = NAN,
+                     .nhosts = 4,
+                     .series = true,
+                     .watch_vm = 1,
+                     .watch_host = 1};
+    hr_sim_result r;
+    hr_error err = {0};
+    assert_int_equal(hr_sim_run(t, &o, &r, &err), 0);
+    assert_int_equal(r.rounds, 3);
+    assert_int_equal(r.watch_host, 1);
+    const double t_want[] = {300.1, 600.1, 900.1}, active[] = {2, 1, 1};
+    const double demand[] = {250.0 / 5320, 450.0 / 5320, 450.0 / 5320};
+    for (size_t i = 0; i < 3; i++) {
+        assert_near(r.t_s[i], t_want[i], 1e-9);
+        assert_near(r.active_hosts[i], active[i], 0);
+        assert_near(r.host_demand[i], demand[i], 1e-15);
+        assert_near(r.watch_demand[i], 0.1, 1e-15);
+        assert_true(isnan(r.host_fc_mean[i])); /* a baseline forecasts nothing */
+    }
+    assert_near(r.energy_cum_kwh[2], r.energy_kwh, 1e-12);
+    assert_true(r.energy_cum_kwh[0] < r.energy_cum_kwh[1]);
+    hr_sim_result_release(&r);
+    /* the predictive policy forecasts the host: mean within its band */
+    o.policy = "predictive";
+    assert_int_equal(hr_sim_run(t, &o, &r, &err), 0);
+    assert_true(isnan(r.host_fc_mean[0])); /* nothing forecast before the first round */
+    for (size_t i = 1; i < r.rounds; i++) {
+        assert_false(isnan(r.host_fc_mean[i]));
+        assert_true(r.host_fc_lo[i] <= r.host_fc_mean[i] && r.host_fc_mean[i] <= r.host_fc_hi[i]);
+    }
+    hr_sim_result_release(&r);
+    o.watch_host = 4;
+    assert_int_equal(hr_sim_run(t, &o, &r, &err), HR_EINVAL);
+    assert_non_null(strstr(err.msg, "host 4"));
+    hr_trace_free(t);
+}
+
 /* CloudSim 3.0.3's figures on 20110303 (docs: cloudsim-model.md), printed
  * with 5 decimals for energy and 4 for percentages. */
 static void test_cloudsim_20110303(void **state)
@@ -262,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_power_and_removal),
         cmocka_unit_test(test_migration_degradation),
+        cmocka_unit_test(test_series),
         cmocka_unit_test(test_cloudsim_20110303),
         cmocka_unit_test(test_lifetimes),
         cmocka_unit_test(test_predictive_beats_lr),
