@@ -106,3 +106,4 @@ echo "ETS online update and automatic fit (bench/bench-ets.c)"
 "$(dirname "$hr")/bench-ets" "$shared/m4-hourly-sample/Hourly-train-sample20.csv" \
     "$shared/m4-hourly-sample/Hourly-test-sample20.csv"
 bench/nab.sh "$hr" "$shared"
+bench/sim.sh "$hr" "$shared"

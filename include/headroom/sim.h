@@ -17,6 +17,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "fleet.h"
 
 /* ---- traces ------------------------------------------------------------------------ */
 
@@ -65,6 +66,12 @@ typedef struct hr_sim_opts {
     double param;       /* the policy's parameter; NaN = its default */
     uint64_t seed;      /* RS selection and anything random (0 = fixed default) */
     size_t nhosts;      /* 0 = CloudSim's 800 (half HP ML110 G4, half G5) */
+    /* Optional: the hosts of this fleet instead (in order; nhosts ignored).
+     * Each needs `cores`, a capacity of the first "mips" resource and a
+     * power model; RAM comes from its memory (bytes) resource and
+     * bandwidth from its bits/s one when the fleet has them. Borrowed: it
+     * must outlive the run. */
+    const hr_fleet *fleet;
     bool series;        /* record per-round series (active hosts, energy, and the
                            demand of host watch_host) */
     int32_t watch_vm;   /* record this VM's demand (and the predictive policy's

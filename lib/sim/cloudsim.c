@@ -39,6 +39,13 @@ typedef struct cs {
     double *hsum;
     uint8_t *hvalid;
     double *pnow; /* [nhosts] each host's power at the last update */
+    /* hosts that may take a VM other than idle ones (off, nothing on them):
+     * act[0..nact) in any order, in_act[h]; cur[type]: where the search for
+     * the first idle host of a type resumes */
+    int32_t *act;
+    size_t nact;
+    uint8_t *in_act;
+    size_t cur[SIM_MAX_CLASSES];
 } cs;
 
 static int vl_push(vlist *l, int32_t v)
@@ -112,6 +119,10 @@ static void vm_create(cs *c, int32_t v, size_t h)
     double tr = capped_req(hh, req_of(c, v));
     if (vl_push(&c->l[h], v) < 0) return; /* capacity reserved at plan start */
     c->hvalid[h] = 0;
+    if (!c->in_act[h]) {
+        c->in_act[h] = 1;
+        c->act[c->nact++] = (int32_t)h;
+    }
     if (c->avail[h] >= tr) {
         c->avail[h] -= tr;
         c->asum[h] += tr;
@@ -429,27 +440,48 @@ static bool suitable(const cs *c, size_t h, int32_t v)
     return c->m->hosts[h].pe_mips >= r && c->avail[h] >= r;
 }
 
-static long find_host(cs *c, int32_t v, const uint8_t *excluded)
+/* PABFD's test of host h for VM v: keeps in *best the lowest index among
+ * the hosts with the least power increase, whatever order they come in. */
+static void consider(cs *c, int32_t v, size_t h, const uint8_t *excluded, long *best, double *min)
+{
+    if (excluded[h] || !suitable(c, h, v)) return;
+    const sim_host *hh = &c->m->hosts[h];
+    /* getUtilizationOfCpuMips(host): the allocations over the virtual
+     * list; host.getPower(): the host's utilisation at the last update */
+    double used = c->asum[h];
+    double after = (used + req_of(c, v)) / hh->total_mips;
+    if (after > 1) return; /* CloudSim's power model would refuse it */
+    double diff = hr__sim_power(hh->pm, after) - c->pnow[h];
+    if (!(diff < *min || (diff == *min && (long)h < *best))) return;
+    /* CloudSim asks isHostOverUtilizedAfterAllocation first; it has no side
+     * effects, so asking it only of a would-be best host gives the same
+     * choice at a fraction of the cost */
+    if (used != 0 && over_utilized(c, h, v)) return;
+    *min = diff;
+    *best = (long)h;
+}
+
+/* PABFD over the hosts not excluded. CloudSim scans every host; idle hosts
+ * (off, nothing on them or arriving) of one type give the same answer, so
+ * only the first idle host of each type is asked, with every other host.
+ * With idle_ok false every idle host is excluded (draining). */
+static long find_host(cs *c, int32_t v, const uint8_t *excluded, bool idle_ok)
 {
     double min = DBL_MAX;
     long best = -1;
-    double r = req_of(c, v);
-    for (size_t h = 0; h < c->m->nhosts; h++) {
-        if (excluded[h] || !suitable(c, h, v)) continue;
-        const sim_host *hh = &c->m->hosts[h];
-        /* getUtilizationOfCpuMips(host): the allocations over the virtual
-         * list; host.getPower(): the host's utilisation at the last update */
-        double used = c->asum[h];
-        double after = (used + r) / hh->total_mips;
-        if (after > 1) continue; /* CloudSim's power model would refuse it */
-        double diff = hr_power_watts(hh->pm, after) - c->pnow[h];
-        /* CloudSim asks isHostOverUtilizedAfterAllocation first; it has no
-         * side effects, so asking it only of a would-be best host gives the
-         * same choice at a fraction of the cost */
-        if (diff < min && !(used != 0 && over_utilized(c, h, v))) {
-            min = diff;
-            best = (long)h;
-        }
+    const sim_model *m = c->m;
+    if (!m->ncls) {
+        for (size_t h = 0; h < m->nhosts; h++) consider(c, v, h, excluded, &best, &min);
+        return best;
+    }
+    for (size_t i = 0; i < c->nact; i++) consider(c, v, (size_t)c->act[i], excluded, &best, &min);
+    if (!idle_ok) return best;
+    for (size_t k = 0; k < m->ncls; k++) {
+        size_t *cur = &c->cur[k];
+        while (*cur < m->nhosts && (m->cls[*cur] != (int32_t)k || c->in_act[*cur])) (*cur)++;
+        size_t h = *cur;
+        while (h < m->nhosts && (m->cls[h] != (int32_t)k || c->in_act[h] || excluded[h])) h++;
+        if (h < m->nhosts) consider(c, v, h, excluded, &best, &min);
     }
     return best;
 }
@@ -499,6 +531,8 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
     cs *c = ud;
     c->obs = obs;
     size_t H = c->m->nhosts;
+    c->nact = 0;
+    for (size_t k = 0; k < SIM_MAX_CLASSES; k++) c->cur[k] = 0;
     for (size_t h = 0; h < H; h++) { /* saveAllocation */
         vlist *l = &c->l[h];
         l->n = 0;
@@ -512,8 +546,10 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
         for (size_t i = 0; i < obs->hosts[h].nmembers; i++)
             l->vm[l->n++] = obs->hosts[h].members[i];
         c->hvalid[h] = 0;
-        c->pnow[h] = hr_power_watts(c->m->hosts[h].pm, host_util(c, h));
+        c->pnow[h] = hr__sim_power(c->m->hosts[h].pm, host_util(c, h));
         list_alloc(c, h);
+        c->in_act[h] = l->n > 0 || obs->hosts[h].used_mips != 0;
+        if (c->in_act[h]) c->act[c->nact++] = (int32_t)h;
     }
     for (size_t h = 0; h < H; h++) c->over[h] = over_utilized(c, h, -1);
     size_t nmig = 0;
@@ -531,7 +567,7 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
     sort_by_mips(c, c->tomig, nmig);
     for (size_t i = 0; i < nmig; i++) { /* getNewVmPlacement */
         int32_t v = c->tomig[i];
-        long h = find_host(c, v, c->over);
+        long h = find_host(c, v, c->over, true);
         if (h < 0) continue;
         vm_create(c, v, (size_t)h);
         int32_t from = obs->wl[v].host;
@@ -568,7 +604,7 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
         size_t placed = 0, start = out->len;
         for (; placed < n; placed++) {
             int32_t v = c->tomig[placed];
-            long h = find_host(c, v, c->excl_p);
+            long h = find_host(c, v, c->excl_p, false);
             if (h < 0) break;
             vm_create(c, v, (size_t)h);
             if ((rc = hr_actions_migrate(out, v, obs->wl[v].host, (int32_t)h,
@@ -611,6 +647,8 @@ static void cs_free(void *ud)
     free(c->hsum);
     free(c->hvalid);
     free(c->pnow);
+    free(c->act);
+    free(c->in_act);
     free(c);
 }
 
@@ -636,10 +674,12 @@ int hr__sim_cloudsim_planner(sim_planner *p, sim_model *m, sim_detect d, sim_sel
     c->key = calloc(m->nvms, sizeof *c->key);
     c->hvalid = calloc(m->nhosts, 1);
     c->pnow = calloc(m->nhosts, sizeof *c->pnow);
+    c->act = calloc(m->nhosts, sizeof *c->act);
+    c->in_act = calloc(m->nhosts, 1);
     if (m->nhosts <= SIZE_MAX / sizeof *c->hsum / SIM_HIST)
         c->hsum = malloc(m->nhosts * SIM_HIST * sizeof *c->hsum);
     if (!c->l || !c->avail || !c->asum || !c->over || !c->excl_u || !c->excl_p || !c->tomig ||
-        !c->key || !c->hvalid || !c->hsum || !c->pnow) {
+        !c->key || !c->hvalid || !c->hsum || !c->pnow || !c->act || !c->in_act) {
         cs_free(c);
         return hr_error_set(err, HR_ENOMEM, "simulate: out of memory");
     }

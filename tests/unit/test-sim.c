@@ -84,6 +84,83 @@ static void test_power_and_removal(void **state)
     hr_trace_free(t);
 }
 
+/* Hosts from a fleet description: CloudSim's two types described as a
+ * fleet give CloudSim's figures bit for bit; a linear-power host of two
+ * 3000-MIPS cores is integrated by hand. */
+static hr_fleet *fleet_of(const hr_host *hosts, size_t n)
+{
+    hr_fleet *f = NULL;
+    assert_int_equal(hr_fleet_new(&f), 0);
+    const hr_resource res[] = {{.name = "cpu", .unit = HR_UNIT_MIPS},
+                               {.name = "memory", .unit = HR_UNIT_BYTES},
+                               {.name = "network", .unit = HR_UNIT_BITS_PER_SEC}};
+    for (size_t i = 0; i < 3; i++) assert_true(hr_fleet_add_resource(f, &res[i], NULL) >= 0);
+    for (size_t i = 0; i < n; i++) assert_int_equal(hr_fleet_add_host(f, &hosts[i], NULL), (int)i);
+    return f;
+}
+
+static void test_fleet_hosts(void **state)
+{
+    (void)state;
+    hr_trace *t = load("sim/removal");
+    int64_t g4[] = {2 * 1860, INT64_C(4096) << 20, 1000000000};
+    int64_t g5[] = {2 * 2660, INT64_C(4096) << 20, 1000000000};
+    hr_host cs[2] = {
+        {.name = "g4",
+         .capacity = g4,
+         .cores = 2,
+         .site = HR_NONE,
+         .location = HR_NONE,
+         .neighbourhood = HR_NONE,
+         .power = {.kind = HR_POWER_TABLE,
+                   .table_w = {86, 89.4, 92.6, 96, 99.5, 102, 106, 108, 112, 114, 117}}},
+        {.name = "g5",
+         .capacity = g5,
+         .cores = 2,
+         .site = HR_NONE,
+         .location = HR_NONE,
+         .neighbourhood = HR_NONE,
+         .power = {.kind = HR_POWER_TABLE,
+                   .table_w = {93.7, 97, 101, 105, 110, 116, 121, 125, 129, 133, 135}}},
+    };
+    hr_fleet *f = fleet_of(cs, 2);
+    hr_sim_opts o = {.policy = "dvfs", .param = NAN, .fleet = f, .watch_vm = -1};
+    hr_sim_result a, b = run(t, "dvfs", 2, 0);
+    hr_error err = {0};
+    assert_int_equal(hr_sim_run(t, &o, &a, &err), 0);
+    assert_int_equal(a.hosts, 2);
+    assert_memory_equal(&a.energy_kwh, &b.energy_kwh, sizeof a.energy_kwh);
+    assert_int_equal(a.life[0].final_host, 1);
+    hr_sim_result_release(&a);
+    hr_sim_result_release(&b);
+    hr_fleet_free(f);
+    /* one host, linear 100..200 W, 2 x 3000 MIPS: VM 0 asks 1250 MIPS */
+    int64_t big[] = {6000, INT64_C(8192) << 20, 1000000000};
+    hr_host lin = {.name = "lin",
+                   .capacity = big,
+                   .cores = 2,
+                   .site = HR_NONE,
+                   .location = HR_NONE,
+                   .neighbourhood = HR_NONE,
+                   .power = {.kind = HR_POWER_LINEAR, .idle_w = 100, .max_w = 200}};
+    f = fleet_of(&lin, 1);
+    o.fleet = f;
+    assert_int_equal(hr_sim_run(t, &o, &a, &err), 0);
+    assert_near(a.energy_kwh, 600 * (100 + 100 * (1250.0 / 6000)) / 3.6e6, 1e-12);
+    assert_int_equal(a.vms_removed, 1);
+    hr_sim_result_release(&a);
+    /* the same host with one 3000-MIPS core cannot take both VMs */
+    f->hosts[0].cores = 1;
+    f->hosts[0].capacity[0] = 3000;
+    assert_int_equal(hr_sim_run(t, &o, &a, &err), HR_EDATA);
+    assert_non_null(strstr(err.msg, "fits no host"));
+    f->hosts[0].cores = 0;
+    assert_int_equal(hr_sim_run(t, &o, &a, &err), HR_EINVAL);
+    assert_non_null(strstr(err.msg, "\"lin\""));
+    hr_fleet_free(f);
+    hr_trace_free(t);
+}
+
 /* Two VMs at 10 % on two G5 hosts: the under-utilised host is drained at
  * 300.1 (one migration of 1740 MB, 27.84 s) and nothing moves after. */
 static void test_migration_degradation(void **state)
@@ -307,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_power_and_removal),
         cmocka_unit_test(test_migration_degradation),
         cmocka_unit_test(test_series),
+        cmocka_unit_test(test_fleet_hosts),
         cmocka_unit_test(test_cloudsim_20110303),
         cmocka_unit_test(test_lifetimes),
         cmocka_unit_test(test_predictive_beats_lr),
