@@ -39,6 +39,8 @@ typedef struct cs {
     double *hsum;
     uint8_t *hvalid;
     double *pnow; /* [nhosts] each host's power at the last update */
+    double *rsum; /* [nhosts] demand of each virtual list, valid where rvalid[h] */
+    uint8_t *rvalid;
     /* hosts that may take a VM other than idle ones (off, nothing on them):
      * act[0..nact) in any order, in_act[h]; cur[type]: where the search for
      * the first idle host of a type resumes */
@@ -113,12 +115,13 @@ static void list_alloc(cs *c, size_t h)
     c->asum[h] = sum;
 }
 
-static void vm_create(cs *c, int32_t v, size_t h)
+static int vm_create(cs *c, int32_t v, size_t h)
 {
     const sim_host *hh = &c->m->hosts[h];
     double tr = capped_req(hh, req_of(c, v));
-    if (vl_push(&c->l[h], v) < 0) return; /* capacity reserved at plan start */
+    if (vl_push(&c->l[h], v) < 0) return HR_ENOMEM;
     c->hvalid[h] = 0;
+    if (c->rvalid[h]) c->rsum[h] += req_of(c, v); /* the sum in list order, one more term */
     if (!c->in_act[h]) {
         c->in_act[h] = 1;
         c->act[c->nact++] = (int32_t)h;
@@ -129,27 +132,36 @@ static void vm_create(cs *c, int32_t v, size_t h)
     } else {
         list_alloc(c, h);
     }
+    return 0;
 }
 
 static void vm_destroy(cs *c, int32_t v, size_t h)
 {
     vl_remove(&c->l[h], v);
     c->hvalid[h] = 0;
+    c->rvalid[h] = 0;
     list_alloc(c, h);
 }
 
 /* ---- overload detection ------------------------------------------------------------- */
 
 /* The demand of the list (plus `extra` appended when >= 0), in list order. */
-static double list_req(const cs *c, size_t h, int32_t extra)
+/* The demand of the list (plus `extra` appended when >= 0), summed in list
+ * order; the list's sum is cached (rvalid) like its history. */
+static double list_req(cs *c, size_t h, int32_t extra)
 {
-    double total = 0;
-    for (size_t i = 0; i < c->l[h].n; i++) total += req_of(c, c->l[h].vm[i]);
+    if (!c->rvalid[h]) {
+        double total = 0;
+        for (size_t i = 0; i < c->l[h].n; i++) total += req_of(c, c->l[h].vm[i]);
+        c->rsum[h] = total;
+        c->rvalid[h] = 1;
+    }
+    double total = c->rsum[h];
     if (extra >= 0) total += req_of(c, extra);
     return total;
 }
 
-static bool thr(const cs *c, size_t h, int32_t extra, double threshold)
+static bool thr(cs *c, size_t h, int32_t extra, double threshold)
 {
     return list_req(c, h, extra) / c->m->hosts[h].total_mips > threshold;
 }
@@ -536,8 +548,8 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
     for (size_t h = 0; h < H; h++) { /* saveAllocation */
         vlist *l = &c->l[h];
         l->n = 0;
-        if (l->cap < obs->hosts[h].nmembers + obs->nworkloads / 4 + 16) {
-            size_t cap = obs->hosts[h].nmembers + obs->nworkloads / 4 + 16;
+        if (l->cap < obs->hosts[h].nmembers + 16) {
+            size_t cap = obs->hosts[h].nmembers + 16;
             int32_t *p = realloc(l->vm, cap * sizeof *p);
             if (!p) return hr_error_set(err, HR_ENOMEM, "simulate: out of memory");
             l->vm = p;
@@ -546,6 +558,7 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
         for (size_t i = 0; i < obs->hosts[h].nmembers; i++)
             l->vm[l->n++] = obs->hosts[h].members[i];
         c->hvalid[h] = 0;
+        c->rvalid[h] = 0;
         c->pnow[h] = hr__sim_power(c->m->hosts[h].pm, host_util(c, h));
         list_alloc(c, h);
         c->in_act[h] = l->n > 0 || obs->hosts[h].used_mips != 0;
@@ -569,7 +582,8 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
         int32_t v = c->tomig[i];
         long h = find_host(c, v, c->over, true);
         if (h < 0) continue;
-        vm_create(c, v, (size_t)h);
+        if ((rc = vm_create(c, v, (size_t)h)) < 0)
+            return hr_error_set(err, rc, "simulate: out of memory");
         int32_t from = obs->wl[v].host;
         if ((rc = hr_actions_migrate(out, v, from, (int32_t)h, "host %d over-utilised (%s %.2f)",
                                      from, det_name(c->det), c->param)) < 0)
@@ -606,7 +620,8 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
             int32_t v = c->tomig[placed];
             long h = find_host(c, v, c->excl_p, false);
             if (h < 0) break;
-            vm_create(c, v, (size_t)h);
+            if ((rc = vm_create(c, v, (size_t)h)) < 0)
+                return hr_error_set(err, rc, "simulate: out of memory");
             if ((rc = hr_actions_migrate(out, v, obs->wl[v].host, (int32_t)h,
                                          "drain under-utilised host %ld (%.3f)", u, min)) < 0)
                 return hr_error_set(err, rc, "simulate: too many actions");
@@ -649,6 +664,8 @@ static void cs_free(void *ud)
     free(c->pnow);
     free(c->act);
     free(c->in_act);
+    free(c->rsum);
+    free(c->rvalid);
     free(c);
 }
 
@@ -676,10 +693,13 @@ int hr__sim_cloudsim_planner(sim_planner *p, sim_model *m, sim_detect d, sim_sel
     c->pnow = calloc(m->nhosts, sizeof *c->pnow);
     c->act = calloc(m->nhosts, sizeof *c->act);
     c->in_act = calloc(m->nhosts, 1);
+    c->rsum = calloc(m->nhosts, sizeof *c->rsum);
+    c->rvalid = calloc(m->nhosts, 1);
     if (m->nhosts <= SIZE_MAX / sizeof *c->hsum / SIM_HIST)
         c->hsum = malloc(m->nhosts * SIM_HIST * sizeof *c->hsum);
     if (!c->l || !c->avail || !c->asum || !c->over || !c->excl_u || !c->excl_p || !c->tomig ||
-        !c->key || !c->hvalid || !c->hsum || !c->pnow || !c->act || !c->in_act) {
+        !c->key || !c->hvalid || !c->hsum || !c->pnow || !c->act || !c->in_act || !c->rsum ||
+        !c->rvalid) {
         cs_free(c);
         return hr_error_set(err, HR_ENOMEM, "simulate: out of memory");
     }
