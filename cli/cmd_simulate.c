@@ -17,25 +17,27 @@
 
 static void help(FILE *out)
 {
-    fprintf(out,
-            "usage: headroom simulate --trace DIR --policy NAME [options]\n"
-            "       headroom simulate --compare --trace DIR [--trace DIR2 ...] [--policies LIST]\n"
-            "                         [--report OUT.html] [options]\n\n"
-            "Replay a folder of traces (PlanetLab or NAB CSV, one VM per file, byte order of\n"
-            "the names) through the control loop over CloudSim 3.0.3's datacenter model.\n"
-            "--compare runs every policy over every trace folder (in parallel) and prints a\n"
-            "table; --report also writes a self-contained HTML report with charts.\n\n"
-            "  -t, --trace DIR     a trace folder (repeat with --compare)\n"
-            "  -p, --policy NAME   npa, dvfs, thr|iqr|mad|lr|lrr-mmt|mu|mc|rs, predictive\n"
-            "      --param X       the policy's parameter (THR 0.8, IQR 1.5, MAD 2.5, LR 1.2)\n"
-            "      --hosts cloudsim|N  CloudSim's 800 hosts (default) or N hosts\n"
-            "      --seed N        seed for random selection (RS)\n"
-            "      --json          JSON instead of a table (an array with --compare)\n"
-            "      --compare       several policies over several days\n"
-            "      --policies LIST comma list for --compare (default " SIM_DEFAULT_CMP ")\n"
-            "      --report FILE   write the HTML report (implies --compare)\n"
-            "      --watch-host N  the host whose demand and forecast the report plots (1)\n"
-            "  -j, --jobs N        parallel runs for --compare (default: online CPUs)\n");
+    fprintf(
+        out,
+        "usage: headroom simulate --trace DIR --policy NAME [options]\n"
+        "       headroom simulate --compare --trace DIR [--trace DIR2 ...] [--policies LIST]\n"
+        "                         [--report OUT.html] [options]\n\n"
+        "Replay a folder of traces (PlanetLab or NAB CSV, one VM per file, byte order of\n"
+        "the names) through the control loop over CloudSim 3.0.3's datacenter model.\n"
+        "--compare runs every policy over every trace folder (in parallel) and prints a\n"
+        "table; --report also writes a self-contained HTML report with charts.\n\n"
+        "  -t, --trace DIR     a trace folder, or a fleet description (JSON: hosts, VM\n"
+        "                      sizes, trace files); repeat with --compare\n"
+        "  -p, --policy NAME   npa, dvfs, thr|iqr|mad|lr|lrr-mmt|mu|mc|rs, predictive\n"
+        "      --param X       the policy's parameter (THR 0.8, IQR 1.5, MAD 2.5, LR 1.2)\n"
+        "      --hosts cloudsim|N  CloudSim's 800 hosts (default) or N hosts (not for a fleet)\n"
+        "      --seed N        seed for random selection (RS)\n"
+        "      --json          JSON instead of a table (an array with --compare)\n"
+        "      --compare       several policies over several days\n"
+        "      --policies LIST comma list for --compare (default " SIM_DEFAULT_CMP ")\n"
+        "      --report FILE   write the HTML report (implies --compare)\n"
+        "      --watch-host N  the host whose demand and forecast the report plots (1)\n"
+        "  -j, --jobs N        parallel runs for --compare (default: online CPUs)\n");
 }
 
 static json_t *result_json(const hr_sim_result *r, const char *day)
@@ -111,9 +113,6 @@ static int compare(char **dirs, size_t ndirs, const char *list, const hr_sim_opt
     if (!np) return cli_usage(cmd, "--policies: no policy given");
     if (!isnan(base->param) && np > 1)
         return cli_usage(cmd, "--param is for one policy, not a comparison of %zu", np);
-    size_t nhosts = base->nhosts ? base->nhosts : 800;
-    if ((size_t)watch_host >= nhosts)
-        return cli_usage(cmd, "--watch-host: no host %d among %zu", watch_host, nhosts);
     hr_error err = {0};
     int rc = CLI_OK;
     for (size_t d = 0; d < ndirs; d++) {
@@ -122,6 +121,14 @@ static int compare(char **dirs, size_t ndirs, const char *list, const hr_sim_opt
             goto out;
         }
         days[d] = day_label(dirs[d]);
+        const hr_fleet *f = base->fleet ? base->fleet : cr.traces[d]->fleet;
+        size_t nh = f ? f->nhosts : base->nhosts ? base->nhosts : 800;
+        if (watch_host < 0) watch_host = nh > 1 ? 1 : 0; /* the default: host 1 */
+        if ((size_t)watch_host >= nh) {
+            rc = cli_usage(cmd, "--watch-host: no host %d among the %zu of %s", watch_host, nh,
+                           dirs[d]);
+            goto out;
+        }
     }
     cr.c = (cli_sim_cmp){.days = days,
                          .ndays = ndirs,
@@ -194,7 +201,7 @@ int cmd_simulate(int argc, char **argv)
                                        {0, 0, 0, 0}};
     const char *cmd = "simulate", *list = NULL, *report = NULL;
     char *dirs[SIM_MAX_DAYS];
-    size_t ndirs = 0, jobs = cli_online_cpus(), watch = 1;
+    size_t ndirs = 0, jobs = cli_online_cpus(), watch = SIZE_MAX;
     hr_sim_opts o = {.param = NAN, .watch_vm = -1};
     bool json = false, cmp = false;
     int c;

@@ -583,9 +583,9 @@ int hr__sim_model_init(sim_model *m, const hr_trace *tr, size_t nhosts, const hr
     for (size_t i = 0; i < m->nvms; i++) {
         sim_vm *v = &m->vms[i];
         size_t type = i / block;
-        v->mips = vm_mips[type];
-        v->ram_mb = vm_ram[type];
-        v->bw = VM_BW;
+        v->mips = tr->vm_mips ? tr->vm_mips[i] : vm_mips[type];
+        v->ram_mb = tr->vm_ram_mb ? tr->vm_ram_mb[i] : vm_ram[type];
+        v->bw = tr->vm_bw ? tr->vm_bw[i] : VM_BW;
         v->u = tr->u + i * (tr->nsteps + 1);
         v->host = -1;
         v->alive = true;

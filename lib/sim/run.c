@@ -150,9 +150,9 @@ int hr_sim_run(const hr_trace *tr, const hr_sim_opts *o, hr_sim_result *out, hr_
         return hr_error_set(err, HR_EINVAL, "simulate: parameter %g is out of range", param);
     if (o->watch_vm >= 0 && (size_t)o->watch_vm >= tr->nvms)
         return hr_error_set(err, HR_EINVAL, "simulate: no VM %d to watch", o->watch_vm);
-    if (o->series && (o->watch_host < 0 || (size_t)o->watch_host >= (o->fleet    ? o->fleet->nhosts
-                                                                     : o->nhosts ? o->nhosts
-                                                                                 : 800)))
+    const hr_fleet *fleet = o->fleet ? o->fleet : tr->fleet;
+    size_t nhosts = fleet ? fleet->nhosts : o->nhosts ? o->nhosts : 800;
+    if (o->series && (o->watch_host < 0 || (size_t)o->watch_host >= nhosts))
         return hr_error_set(err, HR_EINVAL, "simulate: no host %d to watch", o->watch_host);
     bool npa = !strcmp(o->policy, "npa"), dvfs = !strcmp(o->policy, "dvfs");
     sim_run *r = calloc(1, sizeof *r);
@@ -162,7 +162,7 @@ int hr_sim_run(const hr_trace *tr, const hr_sim_opts *o, hr_sim_result *out, hr_
     res.param = param;
     sim_planner pl = {.ops = &no_planner};
     hr_loop loop = {0};
-    int rc = hr__sim_model_init(&r->m, tr, o->nhosts, o->fleet, npa ? SIM_DC_NPA : SIM_DC_POWER,
+    int rc = hr__sim_model_init(&r->m, tr, o->nhosts, fleet, npa ? SIM_DC_NPA : SIM_DC_POWER,
                                 !npa && !dvfs, err);
     if (rc < 0) goto out;
     r->o = o;

@@ -161,6 +161,35 @@ static void test_fleet_hosts(void **state)
     hr_trace_free(t);
 }
 
+/* The pair as a fleet description (hosts, VM sizes, trace files) gives
+ * the same run as the folder on CloudSim's hosts, bit for bit. */
+static void test_fleet_json(void **state)
+{
+    (void)state;
+    hr_trace *f = load("sim/fleet-pair.json"), *d = load("sim/pair");
+    assert_non_null(f->fleet);
+    assert_int_equal(f->nvms, 2);
+    assert_string_equal(f->names[1], "vm-b");
+    assert_near(f->vm_mips[0], 2500, 0);
+    assert_int_equal(f->vm_ram_mb[1], 1740);
+    assert_int_equal(f->vm_bw[0], 100000);
+    hr_sim_result a = run(f, "thr-mmt", 0, 0), b = run(d, "thr-mmt", 4, 0);
+    assert_int_equal(a.hosts, 4);
+    assert_int_equal(a.migrations, 1);
+    assert_memory_equal(&a.energy_kwh, &b.energy_kwh, sizeof a.energy_kwh);
+    assert_memory_equal(&a.slatah, &b.slatah, sizeof a.slatah);
+    assert_memory_equal(&a.pdm, &b.pdm, sizeof a.pdm);
+    assert_memory_equal(a.life, b.life, a.vms * sizeof *a.life);
+    hr_sim_result_release(&a);
+    hr_sim_result_release(&b);
+    hr_trace_free(f);
+    hr_trace_free(d);
+    hr_trace *t = NULL;
+    hr_error err = {0};
+    assert_int_equal(hr_trace_load(test_data("sim/fleet-notrace.json"), &t, &err), HR_EDATA);
+    assert_non_null(strstr(err.msg, "workloads[1] (\"no-trace\")"));
+}
+
 /* Two VMs at 10 % on two G5 hosts: the under-utilised host is drained at
  * 300.1 (one migration of 1740 MB, 27.84 s) and nothing moves after. */
 static void test_migration_degradation(void **state)
@@ -385,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_migration_degradation),
         cmocka_unit_test(test_series),
         cmocka_unit_test(test_fleet_hosts),
+        cmocka_unit_test(test_fleet_json),
         cmocka_unit_test(test_cloudsim_20110303),
         cmocka_unit_test(test_lifetimes),
         cmocka_unit_test(test_predictive_beats_lr),
