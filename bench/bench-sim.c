@@ -5,7 +5,8 @@
  * X5675: 12 cores of 3067 MIPS, its SPECpower table) with 32 GiB and
  * 10 Gbit/s, as CloudSim's 2-core 4 GB hosts cannot hold 10 VMs each -
  * with each policy given. Prints per policy the simulated figures, the wall
- * time of the run and the process's peak RSS.
+ * and CPU time of the run (the machine may be shared) and the process's
+ * peak RSS.
  *   bench-sim VMS HOSTS STEPS POLICY...    e.g. bench-sim 100000 10000 288 lr-mmt */
 #include <headroom/fleet.h>
 #include <headroom/sim.h>
@@ -20,6 +21,15 @@ static size_t peak_rss_kb(void)
 {
     struct rusage ru;
     return getrusage(RUSAGE_SELF, &ru) == 0 ? (size_t)ru.ru_maxrss : 0;
+}
+
+/* CPU seconds (user + system) of the process so far. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return NAN;
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec * 1e-6;
 }
 
 static int parse(const char *s, size_t max, size_t *out)
@@ -81,20 +91,21 @@ int main(int argc, char **argv)
     }
     printf("generated %zu VMs x %zu steps of 300 s and %zu hosts in %.2f s (%zu kB RSS)\n", vms,
            steps, hosts, hr_clock_sec() - t0, peak_rss_kb());
-    printf("%-12s %12s %10s %9s %8s %10s %10s %8s %10s\n", "policy", "energy_kWh", "migrations",
-           "SLATAH_%", "PDM_%", "ESV_1e-3", "removed", "wall_s", "peak_RSS_MB");
+    printf("%-12s %12s %10s %9s %8s %10s %10s %8s %8s %10s\n", "policy", "energy_kWh", "migrations",
+           "SLATAH_%", "PDM_%", "ESV_1e-3", "removed", "wall_s", "cpu_s", "peak_RSS_MB");
     int rc = 0;
     for (int i = 4; i < argc; i++) {
         hr_sim_opts o = {.policy = argv[i], .param = NAN, .fleet = f, .watch_vm = -1};
         hr_sim_result r;
+        double c0 = cpu_s();
         if (hr_sim_run(t, &o, &r, &err) < 0) {
             fprintf(stderr, "bench-sim: %s: %s\n", argv[i], hr_error_message(&err));
             rc = 1;
             continue;
         }
-        printf("%-12s %12.3f %10zu %9.4f %8.4f %10.4f %10zu %8.2f %10.1f\n", r.policy, r.energy_kwh,
-               r.migrations, r.slatah * 100, r.pdm * 100, r.esv * 1e3, r.vms_removed, r.wall_s,
-               (double)peak_rss_kb() / 1024);
+        printf("%-12s %12.3f %10zu %9.4f %8.4f %10.4f %10zu %8.2f %8.2f %10.1f\n", r.policy,
+               r.energy_kwh, r.migrations, r.slatah * 100, r.pdm * 100, r.esv * 1e3, r.vms_removed,
+               r.wall_s, cpu_s() - c0, (double)peak_rss_kb() / 1024);
         fflush(stdout);
         hr_sim_result_release(&r);
     }

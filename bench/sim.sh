@@ -2,7 +2,8 @@
 # The twin benchmark (issue 6): every baseline and the predictive policy on
 # the two shared PlanetLab days, CloudSim 3.0.3's published figures beside
 # ours (../shared/reference/cloudsim-model.md), each run's wall time and
-# peak RSS (one process per run, /usr/bin/time); then the predictive
+# peak RSS (one process per run, /usr/bin/time; CPU seconds too, as the
+# machine may be shared); then the predictive
 # policy's targets against LR-MMT-1.2; then the scale run (bench-sim: a
 # generated workload of 100,000 VMs on 10,000 hosts for 24 h).
 #   bench/sim.sh BUILD/headroom SHARED_DATA_DIR [SCALE_VMS SCALE_HOSTS]
@@ -20,7 +21,7 @@ echo "The twin (issue 6): CloudSim 3.0.3 power-aware consolidation on PlanetLab,
 echo
 for day in 20110303 20110306; do
     for p in npa dvfs thr-mmt iqr-mmt mad-mmt lr-mmt lrr-mmt thr-mu thr-mc thr-rs predictive; do
-        /usr/bin/time -f "%e %M" -o "$tmp/time" "$hr" simulate -t "$pl/$day" -p "$p" --json \
+        /usr/bin/time -f "%e %M %U %S" -o "$tmp/time" "$hr" simulate -t "$pl/$day" -p "$p" --json \
             >"$tmp/out"
         printf '%s %s %s\n' "$day" "$(cat "$tmp/time")" "$(cat "$tmp/out")" >>"$tmp/runs"
     done
@@ -42,9 +43,10 @@ ref = {
 rows = {}
 print(f"{'day':9} {'policy':11} {'energy kWh':>11} {'CloudSim':>11} {'migr.':>6} {'CloudSim':>8} "
       f"{'SLATAH%':>7} {'CS':>7} {'PDM%':>6} {'CS':>6} {'ESV 1e-3':>8} {'CS':>8} "
-      f"{'wall s':>6} {'CS s':>6} {'RSS MB':>6}")
+      f"{'wall s':>6} {'cpu s':>6} {'CS s':>6} {'RSS MB':>6}")
 for line in open(sys.argv[1]):
-    day, wall, rss, js = line.split(" ", 3)
+    day, wall, rss, usr, sys_s, js = line.split(" ", 5)
+    cpu = float(usr) + float(sys_s)
     d = json.loads(js)
     p = d["policy"]
     rows[(day, p)] = d
@@ -52,7 +54,7 @@ for line in open(sys.argv[1]):
     cs = lambda i, fmt: (fmt % r[i]) if r else "-"
     print(f"{day:9} {p:11} {d['energy_kwh']:11.5f} {cs(0, '%.5f'):>11} {d['migrations']:6d} "
           f"{cs(1, '%d'):>8} {d['slatah'] * 100:7.4f} {cs(2, '%.4f'):>7} {d['pdm'] * 100:6.4f} "
-          f"{cs(3, '%.4f'):>6} {d['esv'] * 1e3:8.5f} {cs(4, '%.5f'):>8} {float(wall):6.2f} "
+          f"{cs(3, '%.4f'):>6} {d['esv'] * 1e3:8.5f} {cs(4, '%.5f'):>8} {float(wall):6.2f} {cpu:6.2f} "
           f"{cs(5, '%.1f'):>6} {int(rss) / 1024:6.1f}")
 print()
 print("predictive against LR-MMT-1.2 (targets: ESV <= 0.5x, energy <=, SLATAH <)")
@@ -67,7 +69,7 @@ PY
 
 echo
 echo "comparison of npa,dvfs,thr-mmt,lr-mmt,predictive over both days in one command (2 jobs)"
-/usr/bin/time -f "  %e s wall, %M kB peak RSS" "$hr" simulate --compare -t "$pl/20110303" \
+/usr/bin/time -f "  %e s wall, %U s user, %M kB peak RSS" "$hr" simulate --compare -t "$pl/20110303" \
     -t "$pl/20110306" -j 2 --report "$tmp/report.html" >/dev/null 2>"$tmp/err" ||
     { cat "$tmp/err" >&2; exit 1; }
 grep -v "report written" "$tmp/err"
@@ -75,5 +77,5 @@ echo "  report: $(wc -c <"$tmp/report.html") bytes, self-contained"
 
 echo
 echo "scale: a generated workload of $svms VMs on $shosts hosts (IBM x3550 M3 type), 288 steps of 300 s"
-/usr/bin/time -f "  process: %e s wall, %M kB peak RSS" \
+/usr/bin/time -f "  process: %e s wall, %U s user, %M kB peak RSS" \
     "$(dirname "$hr")/bench-sim" "$svms" "$shosts" 288 npa dvfs thr-mmt lr-mmt predictive

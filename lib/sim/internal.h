@@ -74,6 +74,7 @@ typedef struct sim_model {
     sim_host *hosts;
     double interval, end_t;
     double now, last_process;
+    bool updated; /* a full update has run (at last_process) */
     double energy_ws;
     size_t migration_count;
     sim_event *ev;

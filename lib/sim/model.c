@@ -288,7 +288,10 @@ static void host_update(sim_model *m, sim_host *h, double t)
 {
     util_pos pos = util_pos_at(m->tr->step_s, t);
     bool hist_round = fmod(t - 0.1, m->interval) == 0;
-    for (size_t i = 0; i < h->n; i++) {
+    /* after a full update at t every VM's demand and history are those at
+     * t already (a migration's updates): computing them again changes nothing */
+    size_t n = t == m->last_process && m->updated ? 0 : h->n;
+    for (size_t i = 0; i < n; i++) {
         sim_vm *v = &m->vms[h->vm[i]];
         double u = util_at(v->u, &pos);
         v->req = u * v->mips;
@@ -362,6 +365,7 @@ static void full_update(sim_model *m, double t)
         }
     }
     m->last_process = t;
+    m->updated = true;
 }
 
 /* ---- migrations ------------------------------------------------------------------- */
