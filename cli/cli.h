@@ -6,6 +6,7 @@
 #include <headroom/backtest.h>
 #include <headroom/headroom.h>
 #include <headroom/metrics.h>
+#include <headroom/sim.h>
 
 #include <stdio.h>
 
@@ -75,6 +76,29 @@ int cli_write_atomic(const char *path, int (*fn)(FILE *out, void *ud), void *ud,
  * hands out items). fn must be thread-safe across distinct i. When stderr is
  * a terminal, shows "what: done/total, rate, ETA" while it runs. */
 int cli_parallel(size_t n, size_t jobs, void (*fn)(size_t i, void *ud), void *ud, const char *what);
+
+/* ---- sim_report.c: the twin's comparison report ------------------------------------ */
+
+typedef struct cli_sim_job {
+    size_t day;         /* index into cli_sim_cmp.days */
+    const char *policy; /* one of cli_sim_cmp.policies */
+    hr_sim_result res;  /* filled when rc == 0 */
+    int rc;
+    hr_error err;
+} cli_sim_job;
+
+typedef struct cli_sim_cmp {
+    const char **days; /* labels (trace folder names) */
+    size_t ndays;
+    const char **policies;
+    size_t npolicies;
+    cli_sim_job *jobs; /* [ndays * npolicies], day-major, all succeeded */
+    int32_t watch_host;
+} cli_sim_cmp;
+
+/* Write the self-contained HTML report of a comparison (a cli_sim_cmp *);
+ * returns 0 or -1 (for cli_write_atomic). */
+int cli_sim_report_write(FILE *out, void *ud);
 
 /* ---- cmd_forecast.c: one forecast with fallbacks and calibration -------------------- */
 

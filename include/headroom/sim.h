@@ -17,6 +17,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "fleet.h"
 
 /* ---- traces ------------------------------------------------------------------------ */
 
@@ -31,6 +32,13 @@ typedef struct hr_trace {
     char **names;  /* [nvms] file names (byte order) */
     double *u;     /* [nvms * (nsteps + 1)]: fractions in [0, 1]; slot nsteps repeats
                       slot nsteps - 1, as CloudSim's reader does */
+    /* Loaded from a fleet description (else NULL): the fleet (its hosts are
+     * simulated unless hr_sim_opts.fleet says otherwise) and each VM's size
+     * from its workload's limits, instead of CloudSim's four VM types. */
+    hr_fleet *fleet;
+    double *vm_mips;    /* [nvms] */
+    int32_t *vm_ram_mb; /* [nvms] */
+    int32_t *vm_bw;     /* [nvms] in CloudSim's kbit/s */
 } hr_trace;
 
 /* Load a folder of traces. Regular files are taken in byte order of their
@@ -38,8 +46,16 @@ typedef struct hr_trace {
  * integer percentage a line) or NAB CSV ("timestamp,value" with values in
  * percent); every file must have the same number of samples and (CSV) the
  * same step. Errors name the file and line: HR_EIO, HR_EPARSE, HR_EDATA
- * (no files, lengths differ, value outside [0, 100]), HR_ELIMIT. Free with
- * hr_trace_free. */
+ * (no files, lengths differ, value outside [0, 100]), HR_ELIMIT.
+ *
+ * `path` may instead be a fleet description (a regular file, JSON,
+ * docs/fleet-schema.md, CloudSim mapping): its hosts are the simulated
+ * hosts, its workloads in id order the VMs, each with `trace` (a PlanetLab
+ * or NAB file, relative to the JSON file's folder) and `limit` giving its
+ * MIPS (the fleet's first mips resource: required), RAM (memory, bytes;
+ * 0 if the fleet has none) and bandwidth (bits/s; 100 Mbit/s if none).
+ * Errors as hr_fleet_load_json's, and HR_EDATA naming the workload.
+ * Free with hr_trace_free. */
 HR_EXPORT int hr_trace_load(const char *dir, hr_trace **out, hr_error *err);
 /* A generated fleet workload for scale runs: nvms traces of nsteps samples
  * every 300 s, deterministic for a seed (diurnal level, noise, bursts and
@@ -65,9 +81,19 @@ typedef struct hr_sim_opts {
     double param;       /* the policy's parameter; NaN = its default */
     uint64_t seed;      /* RS selection and anything random (0 = fixed default) */
     size_t nhosts;      /* 0 = CloudSim's 800 (half HP ML110 G4, half G5) */
-    bool series;        /* record per-round series (active hosts, energy) */
+    /* Optional: the hosts of this fleet instead (in order; nhosts ignored);
+     * NULL = the trace's own fleet when it was loaded from one.
+     * Each needs `cores`, a capacity of the first "mips" resource and a
+     * power model; RAM comes from its memory (bytes) resource and
+     * bandwidth from its bits/s one when the fleet has them. Borrowed: it
+     * must outlive the run. */
+    const hr_fleet *fleet;
+    bool series;        /* record per-round series (active hosts, energy, and the
+                           demand of host watch_host) */
     int32_t watch_vm;   /* record this VM's demand (and the predictive policy's
                            forecast of it); -1 = none */
+    int32_t watch_host; /* with series: the host whose demand (and the predictive
+                           policy's forecast of it) is recorded; 0 = the first */
     /* Called after every round with the fraction done (may be NULL). */
     void (*progress)(void *ud, double fraction);
     void *progress_ud;
@@ -106,6 +132,13 @@ typedef struct hr_sim_result {
     double *energy_cum_kwh;
     double *watch_demand; /* opts.watch_vm: its demand as a fraction, NaN once gone */
     double *watch_fc_mean, *watch_fc_lo, *watch_fc_hi; /* predictive: one-step forecast */
+    /* Host watch_host: requested MIPS of the VMs it owns / its capacity at
+     * each round; predictive: its one-step forecast made the round before,
+     * the sum over the VMs planned there of their mean, low (10 %) and
+     * planned (90 %) quantiles - a band of summed quantiles, wider than the
+     * quantiles of the sum. NaN where there is none. */
+    int32_t watch_host;
+    double *host_demand, *host_fc_mean, *host_fc_lo, *host_fc_hi;
     size_t predictive_actions; /* predictive: actions planned; reasons in reasons[] */
     char (*reasons)[96];       /* first few reasons (nreasons) */
     size_t nreasons;

@@ -33,6 +33,21 @@ typedef struct cs {
     double *key;     /* [nvms] sort keys */
     double *work;    /* scratch */
     size_t nwork;
+    /* [nhosts * SIM_HIST] the summed utilisation history of each virtual
+     * list, in list order (valid where hvalid[h]): PABFD asks for it of
+     * every candidate host, for the list plus one VM */
+    double *hsum;
+    uint8_t *hvalid;
+    double *pnow; /* [nhosts] each host's power at the last update */
+    double *rsum; /* [nhosts] demand of each virtual list, valid where rvalid[h] */
+    uint8_t *rvalid;
+    /* hosts that may take a VM other than idle ones (off, nothing on them):
+     * act[0..nact) in any order, in_act[h]; cur[type]: where the search for
+     * the first idle host of a type resumes */
+    int32_t *act;
+    size_t nact;
+    uint8_t *in_act;
+    size_t cur[SIM_MAX_CLASSES];
 } cs;
 
 static int vl_push(vlist *l, int32_t v)
@@ -100,53 +115,94 @@ static void list_alloc(cs *c, size_t h)
     c->asum[h] = sum;
 }
 
-static void vm_create(cs *c, int32_t v, size_t h)
+static int vm_create(cs *c, int32_t v, size_t h)
 {
     const sim_host *hh = &c->m->hosts[h];
     double tr = capped_req(hh, req_of(c, v));
-    if (vl_push(&c->l[h], v) < 0) return; /* capacity reserved at plan start */
+    if (vl_push(&c->l[h], v) < 0) return HR_ENOMEM;
+    c->hvalid[h] = 0;
+    if (c->rvalid[h]) c->rsum[h] += req_of(c, v); /* the sum in list order, one more term */
+    if (!c->in_act[h]) {
+        c->in_act[h] = 1;
+        c->act[c->nact++] = (int32_t)h;
+    }
     if (c->avail[h] >= tr) {
         c->avail[h] -= tr;
         c->asum[h] += tr;
     } else {
         list_alloc(c, h);
     }
+    return 0;
 }
 
 static void vm_destroy(cs *c, int32_t v, size_t h)
 {
     vl_remove(&c->l[h], v);
+    c->hvalid[h] = 0;
+    c->rvalid[h] = 0;
     list_alloc(c, h);
 }
 
 /* ---- overload detection ------------------------------------------------------------- */
 
-static bool thr(const cs *c, size_t h, double threshold)
+/* The demand of the list (plus `extra` appended when >= 0), in list order. */
+/* The demand of the list (plus `extra` appended when >= 0), summed in list
+ * order; the list's sum is cached (rvalid) like its history. */
+static double list_req(cs *c, size_t h, int32_t extra)
 {
-    double total = 0;
-    for (size_t i = 0; i < c->l[h].n; i++) total += req_of(c, c->l[h].vm[i]);
-    return total / c->m->hosts[h].total_mips > threshold;
+    if (!c->rvalid[h]) {
+        double total = 0;
+        for (size_t i = 0; i < c->l[h].n; i++) total += req_of(c, c->l[h].vm[i]);
+        c->rsum[h] = total;
+        c->rvalid[h] = 1;
+    }
+    double total = c->rsum[h];
+    if (extra >= 0) total += req_of(c, extra);
+    return total;
 }
 
-/* PowerHostUtilizationHistory.getUtilizationHistory, trimmed as MathUtil.trimZeroTail. */
-static size_t host_history(const cs *c, size_t h, double *out)
+static bool thr(cs *c, size_t h, int32_t extra, double threshold)
+{
+    return list_req(c, h, extra) / c->m->hosts[h].total_mips > threshold;
+}
+
+/* Add one VM's utilisation history, as a share of the host, to out. */
+static void hist_add(const cs *c, size_t h, int32_t v, double *out)
 {
     double hm = c->m->hosts[h].total_mips;
-    for (size_t i = 0; i < SIM_HIST; i++) out[i] = 0;
-    for (size_t k = 0; k < c->l[h].n; k++) {
-        const hr_obs_workload *w = &c->obs->wl[c->l[h].vm[k]];
-        for (size_t i = 0; i < w->nhist; i++) out[i] += w->hist[i] * w->limit_mips / hm;
+    const hr_obs_workload *w = &c->obs->wl[v];
+    for (size_t i = 0; i < w->nhist; i++) out[i] += w->hist[i] * w->limit_mips / hm;
+}
+
+/* PowerHostUtilizationHistory.getUtilizationHistory of the list (plus
+ * `extra` appended when >= 0), trimmed as MathUtil.trimZeroTail. The sums
+ * run in list order, as CloudSim's do, so the cached sum of the list plus
+ * the extra VM's terms is the same number to the last bit. */
+static size_t host_history(cs *c, size_t h, int32_t extra, double *out)
+{
+    double *sum = c->hsum + h * SIM_HIST;
+    if (!c->hvalid[h]) {
+        for (size_t i = 0; i < SIM_HIST; i++) sum[i] = 0;
+        for (size_t k = 0; k < c->l[h].n; k++) hist_add(c, h, c->l[h].vm[k], sum);
+        c->hvalid[h] = 1;
     }
+    memcpy(out, sum, SIM_HIST * sizeof *out);
+    if (extra >= 0) hist_add(c, h, extra, out);
     long i = SIM_HIST - 1;
     while (i >= 0)
         if (out[i--] != 0) break;
     return (size_t)(i + 2);
 }
 
-static int cmp_dbl(const void *a, const void *b)
+/* Ascending insertion sort: the histories hold at most SIM_HIST values. */
+static void sort_small(double *x, size_t n)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    for (size_t i = 1; i < n; i++) {
+        double v = x[i];
+        size_t j = i;
+        for (; j > 0 && x[j - 1] > v; j--) x[j] = x[j - 1];
+        x[j] = v;
+    }
 }
 
 /* commons-math Percentile(50) on sorted data */
@@ -162,16 +218,16 @@ static double median_sorted(const double *s, size_t n)
 
 static double mad(double *x, size_t n)
 {
-    qsort(x, n, sizeof *x, cmp_dbl);
+    sort_small(x, n);
     double med = median_sorted(x, n);
     for (size_t i = 0; i < n; i++) x[i] = fabs(med - x[i]);
-    qsort(x, n, sizeof *x, cmp_dbl);
+    sort_small(x, n);
     return median_sorted(x, n);
 }
 
 static double iqr(double *x, size_t n)
 {
-    qsort(x, n, sizeof *x, cmp_dbl);
+    sort_small(x, n);
     long q1 = (long)floor(0.25 * (double)(n + 1) + 0.5) - 1;
     long q3 = (long)floor(0.75 * (double)(n + 1) + 0.5) - 1;
     return x[q3] - x[q1];
@@ -192,29 +248,32 @@ static double ols_predict(const double *y, size_t n, double x0)
     return icpt + slope * x0;
 }
 
-static bool over_utilized(const cs *c, size_t h)
+/* Whether host h is over-utilised with its list, plus `extra` when >= 0
+ * (isHostOverUtilizedAfterAllocation). */
+static bool over_utilized(cs *c, size_t h, int32_t extra)
 {
     double hist[SIM_HIST];
     switch (c->det) {
     case SIM_DET_THR:
-        return thr(c, h, c->param);
+        return thr(c, h, extra, c->param);
     case SIM_DET_IQR:
     case SIM_DET_MAD: {
-        size_t n = host_history(c, h, hist);
-        if (n < 12) return thr(c, h, 0.7);
+        size_t n = host_history(c, h, extra, hist);
+        if (n < 12) return thr(c, h, extra, 0.7);
         double spread = c->det == SIM_DET_IQR ? iqr(hist, n) : mad(hist, n);
-        double upper = 1 - c->param * spread, total = 0;
-        for (size_t i = 0; i < c->l[h].n; i++) total += req_of(c, c->l[h].vm[i]);
-        return total / c->m->hosts[h].total_mips > upper;
+        double upper = 1 - c->param * spread;
+        return list_req(c, h, extra) / c->m->hosts[h].total_mips > upper;
     }
     case SIM_DET_LR:
     case SIM_DET_LRR: {
-        size_t n = host_history(c, h, hist);
-        if (n < 10) return thr(c, h, 0.7);
+        size_t n = host_history(c, h, extra, hist);
+        if (n < 10) return thr(c, h, extra, 0.7);
         double y[10], max_mig = 0;
         for (size_t i = 0; i < 10; i++) y[i] = hist[10 - i - 1];
-        for (size_t i = 0; i < c->l[h].n; i++) {
-            double t = c->obs->wl[c->l[h].vm[i]].mem_mb / SIM_MIG_BW_MB;
+        for (size_t i = 0; i <= c->l[h].n; i++) {
+            int32_t v = i < c->l[h].n ? c->l[h].vm[i] : extra;
+            if (v < 0) break;
+            double t = c->obs->wl[v].mem_mb / SIM_MIG_BW_MB;
             if (t > max_mig) max_mig = t;
         }
         double intervals = ceil(max_mig / c->obs->interval_s);
@@ -393,35 +452,48 @@ static bool suitable(const cs *c, size_t h, int32_t v)
     return c->m->hosts[h].pe_mips >= r && c->avail[h] >= r;
 }
 
-static bool over_after(cs *c, size_t h, int32_t v)
+/* PABFD's test of host h for VM v: keeps in *best the lowest index among
+ * the hosts with the least power increase, whatever order they come in. */
+static void consider(cs *c, int32_t v, size_t h, const uint8_t *excluded, long *best, double *min)
 {
-    if (vl_push(&c->l[h], v) < 0) return true;
-    bool over = over_utilized(c, h);
-    c->l[h].n--;
-    return over;
+    if (excluded[h] || !suitable(c, h, v)) return;
+    const sim_host *hh = &c->m->hosts[h];
+    /* getUtilizationOfCpuMips(host): the allocations over the virtual
+     * list; host.getPower(): the host's utilisation at the last update */
+    double used = c->asum[h];
+    double after = (used + req_of(c, v)) / hh->total_mips;
+    if (after > 1) return; /* CloudSim's power model would refuse it */
+    double diff = hr__sim_power(hh->pm, after) - c->pnow[h];
+    if (!(diff < *min || (diff == *min && (long)h < *best))) return;
+    /* CloudSim asks isHostOverUtilizedAfterAllocation first; it has no side
+     * effects, so asking it only of a would-be best host gives the same
+     * choice at a fraction of the cost */
+    if (used != 0 && over_utilized(c, h, v)) return;
+    *min = diff;
+    *best = (long)h;
 }
 
-static long find_host(cs *c, int32_t v, const uint8_t *excluded)
+/* PABFD over the hosts not excluded. CloudSim scans every host; idle hosts
+ * (off, nothing on them or arriving) of one type give the same answer, so
+ * only the first idle host of each type is asked, with every other host.
+ * With idle_ok false every idle host is excluded (draining). */
+static long find_host(cs *c, int32_t v, const uint8_t *excluded, bool idle_ok)
 {
     double min = DBL_MAX;
     long best = -1;
-    double r = req_of(c, v);
-    for (size_t h = 0; h < c->m->nhosts; h++) {
-        if (excluded[h] || !suitable(c, h, v)) continue;
-        const sim_host *hh = &c->m->hosts[h];
-        /* getUtilizationOfCpuMips(host): the allocations over the virtual
-         * list; host.getPower(): the host's utilisation at the last update */
-        double used = c->asum[h];
-        if (used != 0 && over_after(c, h, v)) continue;
-        double after = (used + r) / hh->total_mips;
-        if (after > 1) continue; /* CloudSim's power model would refuse it */
-        double now = c->obs->hosts[h].used_mips / hh->total_mips;
-        if (now > 1 && now < 1.01) now = 1;
-        double diff = hr_power_watts(hh->pm, after) - hr_power_watts(hh->pm, now);
-        if (diff < min) {
-            min = diff;
-            best = (long)h;
-        }
+    const sim_model *m = c->m;
+    if (!m->ncls) {
+        for (size_t h = 0; h < m->nhosts; h++) consider(c, v, h, excluded, &best, &min);
+        return best;
+    }
+    for (size_t i = 0; i < c->nact; i++) consider(c, v, (size_t)c->act[i], excluded, &best, &min);
+    if (!idle_ok) return best;
+    for (size_t k = 0; k < m->ncls; k++) {
+        size_t *cur = &c->cur[k];
+        while (*cur < m->nhosts && (m->cls[*cur] != (int32_t)k || c->in_act[*cur])) (*cur)++;
+        size_t h = *cur;
+        while (h < m->nhosts && (m->cls[h] != (int32_t)k || c->in_act[h] || excluded[h])) h++;
+        if (h < m->nhosts) consider(c, v, h, excluded, &best, &min);
     }
     return best;
 }
@@ -471,11 +543,13 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
     cs *c = ud;
     c->obs = obs;
     size_t H = c->m->nhosts;
+    c->nact = 0;
+    for (size_t k = 0; k < SIM_MAX_CLASSES; k++) c->cur[k] = 0;
     for (size_t h = 0; h < H; h++) { /* saveAllocation */
         vlist *l = &c->l[h];
         l->n = 0;
-        if (l->cap < obs->hosts[h].nmembers + obs->nworkloads / 4 + 16) {
-            size_t cap = obs->hosts[h].nmembers + obs->nworkloads / 4 + 16;
+        if (l->cap < obs->hosts[h].nmembers + 16) {
+            size_t cap = obs->hosts[h].nmembers + 16;
             int32_t *p = realloc(l->vm, cap * sizeof *p);
             if (!p) return hr_error_set(err, HR_ENOMEM, "simulate: out of memory");
             l->vm = p;
@@ -483,9 +557,14 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
         }
         for (size_t i = 0; i < obs->hosts[h].nmembers; i++)
             l->vm[l->n++] = obs->hosts[h].members[i];
+        c->hvalid[h] = 0;
+        c->rvalid[h] = 0;
+        c->pnow[h] = hr__sim_power(c->m->hosts[h].pm, host_util(c, h));
         list_alloc(c, h);
+        c->in_act[h] = l->n > 0 || obs->hosts[h].used_mips != 0;
+        if (c->in_act[h]) c->act[c->nact++] = (int32_t)h;
     }
-    for (size_t h = 0; h < H; h++) c->over[h] = over_utilized(c, h);
+    for (size_t h = 0; h < H; h++) c->over[h] = over_utilized(c, h, -1);
     size_t nmig = 0;
     int rc = 0;
     for (size_t h = 0; h < H; h++) { /* getVmsToMigrateFromHosts */
@@ -495,15 +574,16 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
             if (v < 0) break;
             c->tomig[nmig++] = v;
             vm_destroy(c, v, h);
-            if (!over_utilized(c, h)) break;
+            if (!over_utilized(c, h, -1)) break;
         }
     }
     sort_by_mips(c, c->tomig, nmig);
     for (size_t i = 0; i < nmig; i++) { /* getNewVmPlacement */
         int32_t v = c->tomig[i];
-        long h = find_host(c, v, c->over);
+        long h = find_host(c, v, c->over, true);
         if (h < 0) continue;
-        vm_create(c, v, (size_t)h);
+        if ((rc = vm_create(c, v, (size_t)h)) < 0)
+            return hr_error_set(err, rc, "simulate: out of memory");
         int32_t from = obs->wl[v].host;
         if ((rc = hr_actions_migrate(out, v, from, (int32_t)h, "host %d over-utilised (%s %.2f)",
                                      from, det_name(c->det), c->param)) < 0)
@@ -538,9 +618,10 @@ static int cs_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
         size_t placed = 0, start = out->len;
         for (; placed < n; placed++) {
             int32_t v = c->tomig[placed];
-            long h = find_host(c, v, c->excl_p);
+            long h = find_host(c, v, c->excl_p, false);
             if (h < 0) break;
-            vm_create(c, v, (size_t)h);
+            if ((rc = vm_create(c, v, (size_t)h)) < 0)
+                return hr_error_set(err, rc, "simulate: out of memory");
             if ((rc = hr_actions_migrate(out, v, obs->wl[v].host, (int32_t)h,
                                          "drain under-utilised host %ld (%.3f)", u, min)) < 0)
                 return hr_error_set(err, rc, "simulate: too many actions");
@@ -578,6 +659,13 @@ static void cs_free(void *ud)
     free(c->tomig);
     free(c->key);
     free(c->work);
+    free(c->hsum);
+    free(c->hvalid);
+    free(c->pnow);
+    free(c->act);
+    free(c->in_act);
+    free(c->rsum);
+    free(c->rvalid);
     free(c);
 }
 
@@ -601,8 +689,17 @@ int hr__sim_cloudsim_planner(sim_planner *p, sim_model *m, sim_detect d, sim_sel
     c->excl_p = calloc(m->nhosts, 1);
     c->tomig = calloc(m->nvms, sizeof *c->tomig);
     c->key = calloc(m->nvms, sizeof *c->key);
+    c->hvalid = calloc(m->nhosts, 1);
+    c->pnow = calloc(m->nhosts, sizeof *c->pnow);
+    c->act = calloc(m->nhosts, sizeof *c->act);
+    c->in_act = calloc(m->nhosts, 1);
+    c->rsum = calloc(m->nhosts, sizeof *c->rsum);
+    c->rvalid = calloc(m->nhosts, 1);
+    if (m->nhosts <= SIZE_MAX / sizeof *c->hsum / SIM_HIST)
+        c->hsum = malloc(m->nhosts * SIM_HIST * sizeof *c->hsum);
     if (!c->l || !c->avail || !c->asum || !c->over || !c->excl_u || !c->excl_p || !c->tomig ||
-        !c->key) {
+        !c->key || !c->hvalid || !c->hsum || !c->pnow || !c->act || !c->in_act || !c->rsum ||
+        !c->rvalid) {
         cs_free(c);
         return hr_error_set(err, HR_ENOMEM, "simulate: out of memory");
     }

@@ -8,8 +8,9 @@
 #include <headroom/loop.h>
 #include <headroom/sim.h>
 
-#define SIM_HIST      HR_OBS_HISTORY
-#define SIM_MIG_BW_MB 62.5 /* CloudSim: RAM / (1 Gbit/s / (2 * 8000)) */
+#define SIM_HIST        HR_OBS_HISTORY
+#define SIM_MIG_BW_MB   62.5 /* CloudSim: RAM / (1 Gbit/s / (2 * 8000)) */
+#define SIM_MAX_CLASSES 64   /* host types told apart by the placement shortcuts */
 
 typedef struct sim_vm {
     double mips;
@@ -73,6 +74,7 @@ typedef struct sim_model {
     sim_host *hosts;
     double interval, end_t;
     double now, last_process;
+    bool updated; /* a full update has run (at last_process) */
     double energy_ws;
     size_t migration_count;
     sim_event *ev;
@@ -88,15 +90,19 @@ typedef struct sim_model {
     hr_obs_host *obs_hosts;
     hr_obs_workload *obs_wl;
     int32_t *scratch; /* [nvms] */
+    /* host types: cls[h] in [0, ncls); ncls 0 when there are too many */
+    int32_t *cls;
+    size_t ncls;
 } sim_model;
 
 /* CloudSim's host and VM types. */
 extern const hr_power_model hr__sim_g4, hr__sim_g5;
 
-/* Build the model: nhosts hosts alternating G4/G5 (CloudSim's 800 by
- * default), one VM per trace, VM types in four contiguous blocks. */
-int hr__sim_model_init(sim_model *m, const hr_trace *tr, size_t nhosts, sim_dc dc, bool migrations,
-                       hr_error *err);
+/* Build the model: the fleet's hosts if `fleet` is set, else nhosts hosts
+ * alternating G4/G5 (CloudSim's 800 by default); one VM per trace, VM
+ * types in four contiguous blocks. */
+int hr__sim_model_init(sim_model *m, const hr_trace *tr, size_t nhosts, const hr_fleet *fleet,
+                       sim_dc dc, bool migrations, hr_error *err);
 void hr__sim_model_release(sim_model *m);
 /* Initial placement at t = 0 (VMs ask for their full MIPS): first fit
  * (NPA/DVFS) or PABFD. HR_EDATA if a VM fits nowhere. */
@@ -112,10 +118,20 @@ int hr__sim_finish(sim_model *m);
 const hr_obs *hr__sim_observe(sim_model *m);
 /* CloudSim's trace interpolation at time t (UtilizationModelPlanetLabInMemory). */
 double hr__sim_util_at(const double *u, double step_s, double t);
+/* hr_power_watts to the last bit, without its fmod for table models. */
+double hr__sim_power(const hr_power_model *pm, double u);
 /* Host CPU utilisation as CloudSim reports it (clamped to 1 in (1, 1.01)). */
 double hr__sim_host_util(const sim_host *h);
 /* The metrics CloudSim's Helper.printResults computes, into r (life if set). */
 void hr__sim_metrics(const sim_model *m, hr_sim_result *r);
+
+/* ---- recorder (record.c) ---- */
+/* Allocate the series of a run of `rounds` rounds (HR_ELIMIT past
+ * HR_TRACE_MAX_STEPS, HR_ENOMEM); the result owns them. */
+int hr__sim_rec_init(hr_sim_result *res, size_t rounds, const hr_sim_opts *o);
+/* Record the state after a round at time t (nothing once `cap` are kept). */
+void hr__sim_rec_round(hr_sim_result *res, const sim_model *m, int32_t watch_vm, size_t cap,
+                       double t);
 
 /* ---- planners ---- */
 typedef struct sim_planner {

@@ -23,13 +23,42 @@ static const int32_t vm_ram[4] = {870, 1740, 1740, 613};
 #define HOST_BW     1000000
 #define VM_BW       100000
 
+/* Where time t falls on the trace grid: the same for every VM, so the
+ * division and fmod are done once per update instead of once per VM. */
+typedef struct util_pos {
+    bool exact;
+    int t1, t2;
+    double den, off; /* (t2 - t1) * step_s, t - t1 * step_s */
+} util_pos;
+
+static util_pos util_pos_at(double step_s, double t)
+{
+    util_pos p = {0};
+    if (fmod(t, step_s) == 0) {
+        p.exact = true;
+        p.t1 = p.t2 = (int)t / (int)step_s;
+        return p;
+    }
+    p.t1 = (int)floor(t / step_s);
+    p.t2 = (int)ceil(t / step_s);
+    p.den = (p.t2 - p.t1) * step_s;
+    p.off = t - p.t1 * step_s;
+    return p;
+}
+
+/* CloudSim's interpolation, operation for operation. */
+static double util_at(const double *u, const util_pos *p)
+{
+    if (p->exact) return u[p->t1];
+    double u1 = u[p->t1], u2 = u[p->t2];
+    double delta = (u2 - u1) / p->den;
+    return u1 + delta * p->off;
+}
+
 double hr__sim_util_at(const double *u, double step_s, double t)
 {
-    if (fmod(t, step_s) == 0) return u[(int)t / (int)step_s];
-    int t1 = (int)floor(t / step_s), t2 = (int)ceil(t / step_s);
-    double u1 = u[t1], u2 = u[t2];
-    double delta = (u2 - u1) / ((t2 - t1) * step_s);
-    return u1 + delta * (t - t1 * step_s);
+    util_pos p = util_pos_at(step_s, t);
+    return util_at(u, &p);
 }
 
 double hr__sim_host_util(const sim_host *h)
@@ -46,10 +75,24 @@ static double host_prev_util(const sim_host *h)
     return u;
 }
 
+double hr__sim_power(const hr_power_model *pm, double u)
+{
+    if (pm->kind != HR_POWER_TABLE || !(u >= 0 && u <= 1)) return hr_power_watts(pm, u);
+    /* hr_power_watts's fmod(u, 0.1) == 0 holds for whole multiples of the
+     * double 0.1 that are doubles themselves: n x 0.1 for n = 0, 1, 2, 4, 8
+     * (0.1 is odd x 2^-55 with 52 significant bits; n x it needs more than
+     * 53 unless n is a power of two) */
+    if (u == 0 || u == 0.1 || u == 0.2 || u == 0.4 || u == 0.8) return pm->table_w[(int)(u * 10)];
+    int u1 = (int)floor(u * 10), u2 = (int)ceil(u * 10);
+    double p1 = pm->table_w[u1], p2 = pm->table_w[u2];
+    double delta = (p2 - p1) / 10;
+    return p1 + delta * (u - (double)u1 / 10) * 100;
+}
+
 static double power_at(const sim_host *h, double u)
 {
     if (u > 1) u = 1; /* CloudSim would stop here; the model never gets there */
-    return hr_power_watts(h->pm, u);
+    return hr__sim_power(h->pm, u);
 }
 
 /* ---- host VM lists ------------------------------------------------------------ */
@@ -208,9 +251,12 @@ static void redistribute(sim_model *m, sim_host *h, size_t upto)
 }
 
 /* Allocate every member in list order, as deallocating all and allocating
- * each again does. */
+ * each again does. CloudSim redistributes over the members so far at each
+ * member that does not fit; each redistribution overwrites the ones before
+ * it, so only the last is done (the same numbers, in linear time). */
 static void host_allocate(sim_model *m, sim_host *h)
 {
+    size_t last_over = SIZE_MAX;
     h->avail = h->total_mips;
     for (size_t i = 0; i < h->n; i++) {
         const sim_vm *v = &m->vms[h->vm[i]];
@@ -230,22 +276,27 @@ static void host_allocate(sim_model *m, sim_host *h)
             h->alloc[i] = a;
             h->avail -= tr;
         } else {
-            redistribute(m, h, i);
+            last_over = i;
             h->avail = 0;
         }
     }
+    if (last_over != SIZE_MAX) redistribute(m, h, last_over);
 }
 
 /* HostDynamicWorkload.updateVmsProcessing at time t. */
 static void host_update(sim_model *m, sim_host *h, double t)
 {
-    double step = m->tr->step_s;
-    for (size_t i = 0; i < h->n; i++) {
+    util_pos pos = util_pos_at(m->tr->step_s, t);
+    bool hist_round = fmod(t - 0.1, m->interval) == 0;
+    /* after a full update at t every VM's demand and history are those at
+     * t already (a migration's updates): computing them again changes nothing */
+    size_t n = t == m->last_process && m->updated ? 0 : h->n;
+    for (size_t i = 0; i < n; i++) {
         sim_vm *v = &m->vms[h->vm[i]];
-        double u = hr__sim_util_at(v->u, step, t);
+        double u = util_at(v->u, &pos);
         v->req = u * v->mips;
         /* PowerVm: one history value per round, at t = k * interval + 0.1 */
-        if (t > v->hist_t && fmod(t - 0.1, m->interval) == 0) {
+        if (hist_round && t > v->hist_t) {
             memmove(v->hist + 1, v->hist, (SIM_HIST - 1) * sizeof *v->hist);
             v->hist[0] = u;
             if (v->nhist < SIM_HIST) v->nhist++;
@@ -314,6 +365,7 @@ static void full_update(sim_model *m, double t)
         }
     }
     m->last_process = t;
+    m->updated = true;
 }
 
 /* ---- migrations ------------------------------------------------------------------- */
@@ -411,8 +463,80 @@ int hr__sim_finish(sim_model *m)
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
-int hr__sim_model_init(sim_model *m, const hr_trace *tr, size_t nhosts, sim_dc dc, bool migrations,
-                       hr_error *err)
+/* The first resource of `unit` (named `name` if several), or -1. */
+static int find_resource(const hr_fleet *f, hr_unit unit, const char *name)
+{
+    int first = -1;
+    for (size_t r = 0; r < f->nresources; r++) {
+        if (f->resources[r].unit != unit) continue;
+        if (!strcmp(f->resources[r].name, name)) return (int)r;
+        if (first < 0) first = (int)r;
+    }
+    return first;
+}
+
+/* Hosts from a fleet description: CPU from its MIPS resource split over
+ * `cores` PEs, RAM from its memory (bytes, in MB), bandwidth from its
+ * network (bits/s, in CloudSim's kbit/s; 10 Gbit/s when absent), power
+ * from its table or linear model. */
+static int hosts_from_fleet(sim_model *m, const hr_fleet *f, hr_error *err)
+{
+    int cpu = find_resource(f, HR_UNIT_MIPS, "cpu");
+    int mem = find_resource(f, HR_UNIT_BYTES, "memory");
+    int net = find_resource(f, HR_UNIT_BITS_PER_SEC, "network");
+    if (cpu < 0) return hr_error_set(err, HR_EINVAL, "simulate: the fleet has no resource in mips");
+    for (size_t i = 0; i < m->nhosts; i++) {
+        const hr_host *fh = &f->hosts[i];
+        sim_host *h = &m->hosts[i];
+        if (fh->cores <= 0 || fh->capacity[cpu] <= 0 || fh->power.kind == HR_POWER_NONE)
+            return hr_error_set(
+                err, HR_EINVAL,
+                "simulate: host \"%s\" needs cores, a CPU capacity and a power model", fh->name);
+        h->pes = fh->cores;
+        h->pe_mips = (double)fh->capacity[cpu] / fh->cores;
+        h->total_mips = h->pes * h->pe_mips;
+        h->pm = &fh->power;
+        h->max_w = hr_power_watts(h->pm, 1);
+        int64_t ram = mem >= 0 ? fh->capacity[mem] >> 20 : INT32_MAX;
+        int64_t bw = net >= 0 ? fh->capacity[net] / 1000 : 10 * HOST_BW;
+        h->ram_free = ram > INT32_MAX ? INT32_MAX : (int32_t)ram;
+        h->bw_free = bw > INT32_MAX ? INT32_MAX : (int32_t)bw;
+    }
+    return 0;
+}
+
+static bool same_type(const sim_host *a, const sim_host *b)
+{
+    return a->pe_mips == b->pe_mips && a->total_mips == b->total_mips && a->pes == b->pes &&
+           a->ram_free == b->ram_free && a->bw_free == b->bw_free &&
+           (a->pm == b->pm || !memcmp(a->pm, b->pm, sizeof *a->pm));
+}
+
+/* Host types (empty hosts of one type are interchangeable): m->cls[h], or
+ * ncls = 0 when there are more than SIM_MAX_CLASSES. */
+static int host_classes(sim_model *m)
+{
+    size_t rep[SIM_MAX_CLASSES];
+    m->cls = malloc(m->nhosts * sizeof *m->cls);
+    if (!m->cls) return HR_ENOMEM;
+    m->ncls = 0;
+    for (size_t h = 0; h < m->nhosts; h++) {
+        size_t k = 0;
+        while (k < m->ncls && !same_type(&m->hosts[rep[k]], &m->hosts[h])) k++;
+        if (k == m->ncls) {
+            if (k == SIM_MAX_CLASSES) {
+                m->ncls = 0;
+                return 0;
+            }
+            rep[m->ncls++] = h;
+        }
+        m->cls[h] = (int32_t)k;
+    }
+    return 0;
+}
+
+int hr__sim_model_init(sim_model *m, const hr_trace *tr, size_t nhosts, const hr_fleet *fleet,
+                       sim_dc dc, bool migrations, hr_error *err)
 {
     memset(m, 0, sizeof *m);
     if (!tr || !tr->nvms || tr->step_s <= 0)
@@ -421,7 +545,8 @@ int hr__sim_model_init(sim_model *m, const hr_trace *tr, size_t nhosts, sim_dc d
     m->dc = dc;
     m->migrations = migrations;
     m->nvms = tr->nvms;
-    m->nhosts = nhosts ? nhosts : 800;
+    m->nhosts = fleet ? fleet->nhosts : nhosts ? nhosts : 800;
+    if (!m->nhosts) return hr_error_set(err, HR_EINVAL, "simulate: the fleet has no host");
     m->interval = tr->step_s;
     m->end_t = (double)tr->nsteps * tr->step_s;
     m->vms = calloc(m->nvms, sizeof *m->vms);
@@ -446,13 +571,25 @@ int hr__sim_model_init(sim_model *m, const hr_trace *tr, size_t nhosts, sim_dc d
         h->avail = h->total_mips;
         h->sd_prev_act = true;
     }
+    if (fleet) {
+        int rc = hosts_from_fleet(m, fleet, err);
+        if (rc < 0) {
+            hr__sim_model_release(m);
+            return rc;
+        }
+        for (size_t i = 0; i < m->nhosts; i++) m->hosts[i].avail = m->hosts[i].total_mips;
+    }
+    if (host_classes(m) < 0) {
+        hr__sim_model_release(m);
+        return hr_error_set(err, HR_ENOMEM, "simulate: out of memory");
+    }
     size_t block = (m->nvms + 3) / 4; /* vmType = i / ceil(n / 4) */
     for (size_t i = 0; i < m->nvms; i++) {
         sim_vm *v = &m->vms[i];
         size_t type = i / block;
-        v->mips = vm_mips[type];
-        v->ram_mb = vm_ram[type];
-        v->bw = VM_BW;
+        v->mips = tr->vm_mips ? tr->vm_mips[i] : vm_mips[type];
+        v->ram_mb = tr->vm_ram_mb ? tr->vm_ram_mb[i] : vm_ram[type];
+        v->bw = tr->vm_bw ? tr->vm_bw[i] : VM_BW;
         v->u = tr->u + i * (tr->nsteps + 1);
         v->host = -1;
         v->alive = true;
@@ -477,6 +614,7 @@ void hr__sim_model_release(sim_model *m)
     free(m->obs_hosts);
     free(m->obs_wl);
     free(m->scratch);
+    free(m->cls);
     memset(m, 0, sizeof *m);
 }
 
@@ -487,34 +625,64 @@ static bool fits_new(const sim_host *h, const sim_vm *v)
            h->bw_free >= v->bw;
 }
 
+/* One candidate of the initial placement: the lowest index among the
+ * hosts fitting with the least power increase (PABFD) or among those
+ * fitting (first fit), whatever order the candidates come in. */
+static void place_consider(const sim_model *m, const sim_vm *v, size_t j, bool pabfd, long *best,
+                           double *best_diff)
+{
+    const sim_host *h = &m->hosts[j];
+    if (!fits_new(h, v)) return;
+    if (!pabfd) {
+        if (*best < 0 || (long)j < *best) *best = (long)j;
+        return;
+    }
+    /* getPowerAfterAllocation: the allocations so far (full MIPS each) plus
+     * this VM; the host's own utilisation is 0 before the first update */
+    double after = power_at(h, (h->total_mips - h->avail + v->mips) / h->total_mips);
+    double diff = after - power_at(h, hr__sim_host_util(h));
+    if (diff < *best_diff || (diff == *best_diff && (long)j < *best)) {
+        *best_diff = diff;
+        *best = (long)j;
+    }
+}
+
+/* CloudSim scans every host for every VM. Empty hosts of one type give the
+ * same answer, so only the first empty host of each type is asked, with
+ * every host in use: the same choice in time linear in the hosts in use. */
 int hr__sim_place_initial(sim_model *m, bool pabfd, hr_error *err)
 {
+    int32_t *used = malloc(m->nhosts * sizeof *used);
+    size_t nused = 0, cur[SIM_MAX_CLASSES] = {0};
+    if (!used) return hr_error_set(err, HR_ENOMEM, "simulate: out of memory");
+    int rc = 0;
     for (size_t i = 0; i < m->nvms; i++) {
         sim_vm *v = &m->vms[i];
         long best = -1;
         double best_diff = HUGE_VAL;
-        for (size_t j = 0; j < m->nhosts; j++) {
-            const sim_host *h = &m->hosts[j];
-            if (!fits_new(h, v)) continue;
-            if (!pabfd) {
-                best = (long)j;
-                break;
-            }
-            /* getPowerAfterAllocation: the allocations so far (full MIPS each)
-             * plus this VM; the host's own utilisation is 0 before the first update */
-            double after = power_at(h, (h->total_mips - h->avail + v->mips) / h->total_mips);
-            double diff = after - power_at(h, hr__sim_host_util(h));
-            if (diff < best_diff) {
-                best_diff = diff;
-                best = (long)j;
+        if (!m->ncls) {
+            for (size_t j = 0; j < m->nhosts; j++)
+                place_consider(m, v, j, pabfd, &best, &best_diff);
+        } else {
+            for (size_t k = 0; k < nused; k++)
+                place_consider(m, v, (size_t)used[k], pabfd, &best, &best_diff);
+            for (size_t c = 0; c < m->ncls; c++) { /* the first empty host of each type */
+                while (cur[c] < m->nhosts && (m->cls[cur[c]] != (int32_t)c || m->hosts[cur[c]].n))
+                    cur[c]++;
+                if (cur[c] < m->nhosts) place_consider(m, v, cur[c], pabfd, &best, &best_diff);
             }
         }
-        if (best < 0)
-            return hr_error_set(err, HR_EDATA, "simulate: VM %zu (%.0f MIPS) fits no host", i,
-                                v->mips);
+        if (best < 0) {
+            rc = hr_error_set(err, HR_EDATA, "simulate: VM %zu (%.0f MIPS) fits no host", i,
+                              v->mips);
+            goto out;
+        }
         sim_host *h = &m->hosts[best];
-        int rc = host_append(h, (int32_t)i, false);
-        if (rc < 0) return hr_error_set(err, rc, "simulate: out of memory");
+        if (!h->n) used[nused++] = (int32_t)best;
+        if ((rc = host_append(h, (int32_t)i, false)) < 0) {
+            rc = hr_error_set(err, rc, "simulate: out of memory");
+            goto out;
+        }
         v->req = v->mips;
         h->avail -= v->mips;
         h->ram_free -= v->ram_mb;
@@ -523,7 +691,9 @@ int hr__sim_place_initial(sim_model *m, bool pabfd, hr_error *err)
     }
     m->last_process = 0;
     m->now = 0;
-    return 0;
+out:
+    free(used);
+    return rc;
 }
 
 /* ---- observation ------------------------------------------------------------------ */

@@ -39,15 +39,15 @@
 
 typedef struct pred {
     sim_model *m;
-    hr_model **model; /* [nvms] */
-    double *q;        /* [nvms] planned demand, MIPS */
-    double *fc_mean, *fc_lo;
-    size_t *moved_at;  /* round of the last move, SIZE_MAX never */
-    double *load;      /* [nhosts] planned load, MIPS */
-    uint8_t *draining; /* [nhosts] */
-    uint8_t *received; /* [nhosts] got a VM this round */
-    int32_t *where;    /* [nvms] planned host */
-    int32_t *buf;      /* [nvms] */
+    hr_model **model;        /* [nvms] */
+    double *q;               /* [nvms] planned demand, MIPS */
+    double *fc_mean, *fc_lo; /* [nvms] one-step mean and low quantile, MIPS */
+    size_t *moved_at;        /* round of the last move, SIZE_MAX never */
+    double *load;            /* [nhosts] planned load, MIPS */
+    uint8_t *draining;       /* [nhosts] */
+    uint8_t *received;       /* [nhosts] got a VM this round */
+    int32_t *where;          /* [nvms] planned host */
+    int32_t *buf;            /* [nvms] */
     hr_forecast f;
     hr_sim_result *res;
     int32_t watch;
@@ -98,10 +98,8 @@ static int pred_forecast(void *ud, const hr_obs *obs, hr_error *err)
         }
         qu = fmin(1, fmax(qu, u)); /* never below what it asks for now */
         p->q[v] = qu * w->limit_mips;
-        if ((int32_t)v == p->watch) {
-            p->fc_mean[0] = fmax(0, mean);
-            p->fc_lo[0] = fmax(0, lo);
-        }
+        p->fc_mean[v] = fmax(0, mean) * w->limit_mips;
+        p->fc_lo[v] = fmax(0, lo) * w->limit_mips;
     }
     return 0;
 }
@@ -262,17 +260,33 @@ fail:
     return hr_error_set(err, rc, "predictive: too many actions");
 }
 
-/* learn: the models learnt in forecast(); here the watched VM's one-step
- * forecast is kept for the report (it is for the next round). */
+/* learn: the models learnt in forecast(); here the one-step forecasts of
+ * the watched VM and host are kept for the report (they are for the next
+ * round, over the placement just planned). */
 static int pred_learn(void *ud, const hr_obs *obs, const hr_actions *applied, hr_error *err)
 {
     pred *p = ud;
     hr_sim_result *res = p->res;
     size_t i = obs->round + 1;
-    if (p->watch >= 0 && res->watch_fc_mean && i < p->nrounds && obs->wl[p->watch].alive) {
-        res->watch_fc_mean[i] = p->fc_mean[0];
-        res->watch_fc_lo[i] = p->fc_lo[0];
-        res->watch_fc_hi[i] = p->q[p->watch] / obs->wl[p->watch].limit_mips;
+    if (i >= p->nrounds) return 0;
+    if (p->watch >= 0 && res->watch_fc_mean && obs->wl[p->watch].alive) {
+        double lim = obs->wl[p->watch].limit_mips;
+        res->watch_fc_mean[i] = p->fc_mean[p->watch] / lim;
+        res->watch_fc_lo[i] = p->fc_lo[p->watch] / lim;
+        res->watch_fc_hi[i] = p->q[p->watch] / lim;
+    }
+    if (res->host_fc_mean) {
+        int32_t h = res->watch_host;
+        double mean = 0, lo = 0, hi = 0, cap = p->m->hosts[h].total_mips;
+        for (size_t v = 0; v < obs->nworkloads; v++) {
+            if (p->where[v] != h || !obs->wl[v].alive) continue;
+            mean += p->fc_mean[v];
+            lo += p->fc_lo[v];
+            hi += p->q[v];
+        }
+        res->host_fc_mean[i] = mean / cap;
+        res->host_fc_lo[i] = lo / cap;
+        res->host_fc_hi[i] = hi / cap;
     }
     return 0;
 }
@@ -311,8 +325,8 @@ int hr__sim_predictive_planner(sim_planner *pl, sim_model *m, const hr_sim_opts 
     for (double t = 0.1 + m->interval; t < m->end_t; t += m->interval) p->nrounds++;
     p->model = calloc(m->nvms, sizeof *p->model);
     p->q = calloc(m->nvms, sizeof *p->q);
-    p->fc_mean = calloc(1, sizeof *p->fc_mean);
-    p->fc_lo = calloc(1, sizeof *p->fc_lo);
+    p->fc_mean = calloc(m->nvms, sizeof *p->fc_mean);
+    p->fc_lo = calloc(m->nvms, sizeof *p->fc_lo);
     p->moved_at = malloc(m->nvms * sizeof *p->moved_at);
     p->load = calloc(m->nhosts, sizeof *p->load);
     p->draining = calloc(m->nhosts, 1);

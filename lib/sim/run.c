@@ -75,6 +75,7 @@ bool hr_sim_policy_known(const char *name, double *default_param)
 typedef struct sim_run {
     sim_model m;
     double t;      /* the current round's time */
+    double obs_t;  /* the time of the last observation */
     size_t rounds; /* expected rounds */
     size_t round;
     const hr_sim_opts *o;
@@ -98,6 +99,7 @@ static int tel_observe(void *ud, double now, const hr_obs **out, hr_error *err)
     sim_run *r = ud;
     int rc = hr__sim_advance_to(&r->m, now);
     if (rc < 0) return hr_error_set(err, rc, "simulate: t = %.1f s: model update failed", now);
+    r->obs_t = now;
     hr_obs *o = (hr_obs *)hr__sim_observe(&r->m);
     o->round = r->round;
     *out = o;
@@ -127,53 +129,13 @@ static const hr_telemetry_ops replay = {tel_observe};
 static const hr_driver_ops sim_driver = {drv_apply};
 static const hr_planner_ops no_planner = {.name = "none", .plan = none_plan};
 
-/* Per-round series (opts.series). */
-static int record(sim_run *r)
-{
-    hr_sim_result *res = r->res;
-    size_t i = res->rounds;
-    if (i >= r->rounds) return 0;
-    size_t active = 0;
-    for (size_t h = 0; h < r->m.nhosts; h++) active += r->m.hosts[h].util_mips > 0;
-    res->t_s[i] = r->t;
-    res->active_hosts[i] = (double)active;
-    res->energy_cum_kwh[i] = r->m.energy_ws / 3.6e6;
-    if (res->watch_demand) {
-        int32_t w = r->o->watch_vm;
-        const sim_vm *v = &r->m.vms[w];
-        res->watch_demand[i] = v->alive ? v->req / v->mips : NAN;
-    }
-    res->rounds = i + 1;
-    return 0;
-}
-
 static void on_round(void *ud, const hr_loop *l)
 {
     sim_run *r = ud;
     r->round++;
-    if (r->o->series) record(r);
+    if (r->o->series) hr__sim_rec_round(r->res, &r->m, r->o->watch_vm, r->rounds, r->obs_t);
     if (r->o->progress && r->rounds)
         r->o->progress(r->o->progress_ud, (double)r->round / (double)r->rounds);
-}
-
-static int alloc_series(hr_sim_result *res, size_t n, bool watch)
-{
-    res->t_s = calloc(n, sizeof *res->t_s);
-    res->active_hosts = calloc(n, sizeof *res->active_hosts);
-    res->energy_cum_kwh = calloc(n, sizeof *res->energy_cum_kwh);
-    if (!res->t_s || !res->active_hosts || !res->energy_cum_kwh) return HR_ENOMEM;
-    if (watch) {
-        res->watch_demand = malloc(n * sizeof *res->watch_demand);
-        res->watch_fc_mean = malloc(n * sizeof *res->watch_fc_mean);
-        res->watch_fc_lo = malloc(n * sizeof *res->watch_fc_lo);
-        res->watch_fc_hi = malloc(n * sizeof *res->watch_fc_hi);
-        if (!res->watch_demand || !res->watch_fc_mean || !res->watch_fc_lo || !res->watch_fc_hi)
-            return HR_ENOMEM;
-        for (size_t i = 0; i < n; i++)
-            res->watch_demand[i] = res->watch_fc_mean[i] = res->watch_fc_lo[i] =
-                res->watch_fc_hi[i] = NAN;
-    }
-    return 0;
 }
 
 int hr_sim_run(const hr_trace *tr, const hr_sim_opts *o, hr_sim_result *out, hr_error *err)
@@ -188,6 +150,10 @@ int hr_sim_run(const hr_trace *tr, const hr_sim_opts *o, hr_sim_result *out, hr_
         return hr_error_set(err, HR_EINVAL, "simulate: parameter %g is out of range", param);
     if (o->watch_vm >= 0 && (size_t)o->watch_vm >= tr->nvms)
         return hr_error_set(err, HR_EINVAL, "simulate: no VM %d to watch", o->watch_vm);
+    const hr_fleet *fleet = o->fleet ? o->fleet : tr->fleet;
+    size_t nhosts = fleet ? fleet->nhosts : o->nhosts ? o->nhosts : 800;
+    if (o->series && (o->watch_host < 0 || (size_t)o->watch_host >= nhosts))
+        return hr_error_set(err, HR_EINVAL, "simulate: no host %d to watch", o->watch_host);
     bool npa = !strcmp(o->policy, "npa"), dvfs = !strcmp(o->policy, "dvfs");
     sim_run *r = calloc(1, sizeof *r);
     hr_sim_result res = {0};
@@ -196,7 +162,7 @@ int hr_sim_run(const hr_trace *tr, const hr_sim_opts *o, hr_sim_result *out, hr_
     res.param = param;
     sim_planner pl = {.ops = &no_planner};
     hr_loop loop = {0};
-    int rc = hr__sim_model_init(&r->m, tr, o->nhosts, npa ? SIM_DC_NPA : SIM_DC_POWER,
+    int rc = hr__sim_model_init(&r->m, tr, o->nhosts, fleet, npa ? SIM_DC_NPA : SIM_DC_POWER,
                                 !npa && !dvfs, err);
     if (rc < 0) goto out;
     r->o = o;
@@ -204,8 +170,12 @@ int hr_sim_run(const hr_trace *tr, const hr_sim_opts *o, hr_sim_result *out, hr_
     r->t = 0.1 + r->m.interval; /* cloudlets start at 0.1 s, the first update one interval on */
     for (double t = r->t; t < r->m.end_t; t += r->m.interval) r->rounds++;
     res.life = calloc(tr->nvms, sizeof *res.life);
-    if (!res.life || (o->series && alloc_series(&res, r->rounds, o->watch_vm >= 0) < 0)) {
+    if (!res.life) {
         rc = hr_error_set(err, HR_ENOMEM, "simulate: out of memory");
+        goto out;
+    }
+    if (o->series && (rc = hr__sim_rec_init(&res, r->rounds, o)) < 0) {
+        rc = hr_error_set(err, rc, "simulate: cannot record %zu rounds", r->rounds);
         goto out;
     }
     if ((rc = hr__sim_place_initial(&r->m, !npa && !dvfs, err)) < 0) goto out;
@@ -251,6 +221,10 @@ void hr_sim_result_release(hr_sim_result *res)
     free(res->watch_fc_mean);
     free(res->watch_fc_lo);
     free(res->watch_fc_hi);
+    free(res->host_demand);
+    free(res->host_fc_mean);
+    free(res->host_fc_lo);
+    free(res->host_fc_hi);
     free(res->reasons);
     memset(res, 0, sizeof *res);
 }

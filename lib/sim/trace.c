@@ -1,5 +1,6 @@
 /* Trace folders for the twin: PlanetLab (one percentage a line) and NAB CSV
  * files, one VM per file in byte order of the names; and generated fleets. */
+#include <headroom/fleet.h>
 #include <headroom/series.h>
 #include <headroom/sim.h>
 
@@ -22,6 +23,10 @@ void hr_trace_free(hr_trace *t)
         for (size_t i = 0; i < t->nvms; i++) free(t->names[i]);
     free(t->names);
     free(t->u);
+    hr_fleet_free(t->fleet);
+    free(t->vm_mips);
+    free(t->vm_ram_mb);
+    free(t->vm_bw);
     free(t);
 }
 
@@ -110,23 +115,16 @@ static int read_one(const char *path, hr_series *s, double *step, hr_error *err)
     return rc;
 }
 
-int hr_trace_load(const char *dir, hr_trace **out, hr_error *err)
+/* Read the n files paths[i] (dir/names[i] when dir is set) into t. */
+static int read_all(hr_trace *t, const char *dir, char **names, size_t n, hr_error *err)
 {
-    char **names = NULL;
-    size_t n = 0;
-    int rc = list_files(dir, &names, &n, err);
-    if (rc < 0) return rc;
-    hr_trace *t = calloc(1, sizeof *t);
-    if (!t) {
-        for (size_t i = 0; i < n; i++) free(names[i]);
-        free(names);
-        return hr_error_set(err, HR_ENOMEM, "%s: out of memory", dir);
-    }
-    t->names = names;
-    t->nvms = n;
+    int rc = 0;
     for (size_t i = 0; i < n; i++) {
         char path[TRACE_PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (dir && names[i][0] != '/')
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        else
+            snprintf(path, sizeof path, "%s", names[i]);
         hr_series s;
         double step;
         if ((rc = read_one(path, &s, &step, err)) < 0) goto fail;
@@ -166,11 +164,121 @@ int hr_trace_load(const char *dir, hr_trace **out, hr_error *err)
         u[s.len] = u[s.len - 1];
         hr_series_release(&s);
     }
-    *out = t;
     return 0;
 fail:
-    hr_trace_free(t);
     return rc;
+}
+
+/* The first resource of `unit` (named `name` if several), or -1. */
+static int find_resource(const hr_fleet *f, hr_unit unit, const char *name)
+{
+    int first = -1;
+    for (size_t r = 0; r < f->nresources; r++) {
+        if (f->resources[r].unit != unit) continue;
+        if (!strcmp(f->resources[r].name, name)) return (int)r;
+        if (first < 0) first = (int)r;
+    }
+    return first;
+}
+
+static int32_t clamp32(int64_t v)
+{
+    return v > INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+/* A fleet description: VMs from its workloads, their traces from files. */
+static int load_fleet(const char *path, hr_trace **out, hr_error *err)
+{
+    hr_fleet *f = NULL;
+    int rc = hr_fleet_load_json(path, &f, err);
+    if (rc < 0) return rc;
+    size_t n = f->nworkloads;
+    int cpu = find_resource(f, HR_UNIT_MIPS, "cpu");
+    int mem = find_resource(f, HR_UNIT_BYTES, "memory");
+    int net = find_resource(f, HR_UNIT_BITS_PER_SEC, "network");
+    if (!n || !f->nhosts || cpu < 0) {
+        hr_fleet_free(f);
+        return hr_error_set(err, HR_EDATA,
+                            "%s: a fleet to simulate needs hosts, workloads and "
+                            "a resource in mips",
+                            path);
+    }
+    hr_trace *t = calloc(1, sizeof *t);
+    char dir[TRACE_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (!t) {
+        hr_fleet_free(f);
+        return hr_error_set(err, HR_ENOMEM, "%s: out of memory", path);
+    }
+    t->fleet = f;
+    t->nvms = n;
+    t->names = calloc(n, sizeof *t->names);
+    t->vm_mips = calloc(n, sizeof *t->vm_mips);
+    t->vm_ram_mb = calloc(n, sizeof *t->vm_ram_mb);
+    t->vm_bw = calloc(n, sizeof *t->vm_bw);
+    char **files = calloc(n, sizeof *files);
+    if (!t->names || !t->vm_mips || !t->vm_ram_mb || !t->vm_bw || !files) {
+        rc = hr_error_set(err, HR_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const hr_workload *w = &f->workloads[i];
+        if (!w->trace || w->limit[cpu] == HR_UNLIMITED || w->limit[cpu] <= 0) {
+            rc = hr_error_set(err, HR_EDATA,
+                              "%s: workloads[%zu] (\"%s\") needs a trace and a "
+                              "cpu limit in mips",
+                              path, i, w->name);
+            goto out;
+        }
+        t->vm_mips[i] = (double)w->limit[cpu];
+        t->vm_ram_mb[i] =
+            mem >= 0 && w->limit[mem] != HR_UNLIMITED ? clamp32(w->limit[mem] >> 20) : 0;
+        t->vm_bw[i] =
+            net >= 0 && w->limit[net] != HR_UNLIMITED ? clamp32(w->limit[net] / 1000) : 100000;
+        files[i] = (char *)w->trace;
+        if (!(t->names[i] = strdup(w->name))) {
+            rc = hr_error_set(err, HR_ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
+    }
+    rc = read_all(t, dir, files, n, err);
+out:
+    free(files);
+    if (rc < 0) {
+        hr_trace_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+int hr_trace_load(const char *dir, hr_trace **out, hr_error *err)
+{
+    struct stat st;
+    if (dir && stat(dir, &st) == 0 && S_ISREG(st.st_mode)) return load_fleet(dir, out, err);
+    char **names = NULL;
+    size_t n = 0;
+    int rc = list_files(dir, &names, &n, err);
+    if (rc < 0) return rc;
+    hr_trace *t = calloc(1, sizeof *t);
+    if (!t) {
+        for (size_t i = 0; i < n; i++) free(names[i]);
+        free(names);
+        return hr_error_set(err, HR_ENOMEM, "%s: out of memory", dir);
+    }
+    t->names = names;
+    t->nvms = n;
+    if ((rc = read_all(t, dir, names, n, err)) < 0) {
+        hr_trace_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
 }
 
 /* ---- generated fleets ----------------------------------------------------------- */

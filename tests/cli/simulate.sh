@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# headroom simulate: CloudSim's DVFS and THR-MMT-0.8 figures on 20110303, JSON fields, errors.
+# headroom simulate: CloudSim's DVFS and THR-MMT-0.8 figures on 20110303, JSON fields, a fleet
+# description as the trace, errors.
 set -euo pipefail
 : "${HR_BIN:?}" "${HR_TEST_DATA:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -17,6 +18,10 @@ assert d["param"] == 0.8
 PY
 rm -f /tmp/hr-sim-$$.json
 "$HR_BIN" simulate -t "$day" -p dvfs | grep -q "energy 802.75449 kWh, 0 migrations" || fail "dvfs table"
+# a fleet description (hosts, VM sizes, trace files) = the folder on the same hosts
+a=$("$HR_BIN" simulate -t "$HR_TEST_DATA/sim/fleet-pair.json" -p thr-mmt --json | sed 's/"wall_s":[^,}]*//')
+b=$("$HR_BIN" simulate -t "$HR_TEST_DATA/sim/pair" -p thr-mmt --hosts 4 --json | sed 's/"wall_s":[^,}]*//')
+[[ "$a" == "$b" && "$a" == *'"migrations":1,'* ]] || fail "fleet description: $a vs $b"
 set +e
 "$HR_BIN" simulate -t "$day" -p nosuch 2>/tmp/hr-sim-err-$$; rc=$?
 set -e
