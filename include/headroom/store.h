@@ -1,0 +1,93 @@
+/* headroom/store.h - the telemetry chunk codec (Gorilla / Prometheus XOR).
+ *
+ * A chunk holds up to HR_CHUNK_MAX_SAMPLES (timestamp, value) pairs of one
+ * series, compressed as in Pelkonen et al., "Gorilla: A Fast, Scalable,
+ * In-Memory Time Series Database" (VLDB 2015):
+ *
+ *   - timestamps (int64 Unix seconds, any order) as delta-of-delta in
+ *     variable-width buckets: '0' (unchanged delta), '10'+14 bits,
+ *     '110'+17 bits, '1110'+20 bits (signed ranges [-2^(k-1), 2^(k-1))),
+ *     '1111'+64 bits (anything else; deltas wrap modulo 2^64, so every int64
+ *     sequence round-trips);
+ *   - values as the XOR of their IEEE 754 bits with the previous value's:
+ *     '0' (same bits), '10' + the meaningful bits inside the previous
+ *     window, '11' + 5 bits of leading zeros (capped at 31) + 6 bits of
+ *     length (64 stored as 0) + the meaningful bits.
+ *
+ * Values round-trip bit for bit: NaN payloads, infinities and -0.0 included.
+ *
+ * Layout: byte 0 is the format version (1), bytes 1-2 the sample count
+ * (little-endian uint16), then the first timestamp (64 bits) and value
+ * (64 bits), then the bit stream above, most significant bit first, padded
+ * with zero bits to a whole byte. An empty chunk is the 3-byte header.
+ *
+ * The encoder and decoder are pure (no I/O, no globals); distinct objects
+ * may be used from different threads.
+ */
+#ifndef HEADROOM_STORE_H
+#define HEADROOM_STORE_H
+
+#include "common.h"
+#include "error.h"
+
+#define HR_CHUNK_VERSION     1
+#define HR_CHUNK_MAX_SAMPLES 65535u
+#define HR_CHUNK_HEADER      3u
+/* Worst case encoded size of n samples: the header, the first sample, then
+ * at most 68 + 77 bits per sample. */
+#define HR_CHUNK_MAX_BYTES(n) (HR_CHUNK_HEADER + 16u + ((size_t)(n)*145u + 7u) / 8u)
+
+/* A chunk being written. Zero-initialise or hr_chunk_enc_init; the buffer
+ * grows as samples are appended (at most HR_CHUNK_MAX_BYTES(65535)). */
+typedef struct hr_chunk_enc {
+    uint8_t *buf;      /* owned; the header is kept current */
+    size_t cap;        /* bytes allocated */
+    size_t nbits;      /* bits written, header included */
+    uint32_t n;        /* samples */
+    int64_t t_prev;    /* last timestamp */
+    uint64_t d_prev;   /* last delta (mod 2^64) */
+    uint64_t v_prev;   /* last value's bits */
+    uint8_t lead, len; /* the current XOR window (len 0: none yet) */
+} hr_chunk_enc;
+
+HR_EXPORT void hr_chunk_enc_init(hr_chunk_enc *e);
+/* Free the buffer; the encoder may be initialised again. NULL-safe. */
+HR_EXPORT void hr_chunk_enc_release(hr_chunk_enc *e);
+/* Append one sample. HR_ELIMIT past HR_CHUNK_MAX_SAMPLES, HR_ENOMEM; on
+ * failure the chunk is unchanged. */
+HR_EXPORT int hr_chunk_enc_append(hr_chunk_enc *e, int64_t t, double v);
+/* The encoded bytes so far (valid until the next append or release). */
+HR_EXPORT const uint8_t *hr_chunk_enc_bytes(const hr_chunk_enc *e, size_t *len);
+
+/* Encode t[0..n), v[0..n) into a new buffer (free() it): HR_ELIMIT when n
+ * exceeds HR_CHUNK_MAX_SAMPLES, HR_ENOMEM. *out and *len are written only
+ * on success. */
+HR_EXPORT int hr_chunk_encode(const int64_t *t, const double *v, size_t n, uint8_t **out,
+                              size_t *len);
+
+/* Reading a chunk sample by sample, without allocating. */
+typedef struct hr_chunk_iter {
+    const uint8_t *buf;
+    size_t len, pos_bits;
+    uint32_t n, i;
+    int64_t t;
+    uint64_t d, v;
+    uint8_t lead, vlen;
+} hr_chunk_iter;
+
+/* Check the header and start reading. HR_EPARSE (err says why: short
+ * buffer, unknown version) or, when the count exceeds `max_samples`,
+ * HR_ELIMIT. Returns the sample count. */
+HR_EXPORT int hr_chunk_iter_init(hr_chunk_iter *it, const uint8_t *buf, size_t len,
+                                 size_t max_samples, hr_error *err);
+/* The next sample: 1 and *t, *v written; 0 at the end (then the padding is
+ * checked: more than 7 bits left, or a non-zero padding bit, is HR_EPARSE);
+ * HR_EPARSE for a truncated or malformed stream ("chunk: sample 17: ..."). */
+HR_EXPORT int hr_chunk_iter_next(hr_chunk_iter *it, int64_t *t, double *v, hr_error *err);
+
+/* Decode a whole chunk into new arrays t and v (free() both). Empty chunks
+ * give n 0 and NULL arrays. Errors as the iterator. */
+HR_EXPORT int hr_chunk_decode(const uint8_t *buf, size_t len, size_t max_samples, int64_t **t,
+                              double **v, size_t *n, hr_error *err);
+
+#endif
