@@ -1,0 +1,1090 @@
+/* The daemon's telemetry store: SQLite (WAL) with Gorilla chunks, a durable
+ * head, one writer thread doing group commit, compaction, downsampling and
+ * retention. See store.h for the promises. */
+#include "daemon/store.h"
+#include "daemon/sql.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#define NREAD 4
+
+typedef struct sample {
+    int64_t t;
+    double v;
+} sample;
+
+typedef struct series {
+    int64_t id;
+    char *name;
+    bool has_last, txn_has_last, created_in_txn;
+    int64_t last_t, txn_last_t;
+    sample *head; /* samples not yet in chunks, ascending */
+    size_t nhead, headcap;
+    int64_t *rows; /* head row ids */
+    size_t nrows, rowcap;
+} series;
+
+typedef struct pending {
+    hrd_write *w;
+    size_t nw;
+    bool maintain;
+    hrd_write_result res;
+    int rc;
+    hr_error err;
+    bool done;
+    struct pending *next;
+} pending;
+
+/* What a committed transaction adds to the in-memory heads. */
+typedef struct txn_add {
+    series *ser;
+    int64_t row;
+    const int64_t *t;
+    const double *v;
+    size_t n;
+} txn_add;
+
+struct hrd_store {
+    hrd_store_opts o;
+    char *path;
+    sqlite3 *wdb, *adb, *rdb[NREAD];
+    bool rbusy[NREAD];
+    pthread_mutex_t mu, amu, rmu;
+    pthread_cond_t qcond, dcond, rcond;
+    pending *qhead, *qtail;
+    bool stop, started;
+    pthread_t writer;
+    hr_map byname; /* name -> series* (mutated by the writer under mu) */
+    series **all;  /* every series, for maintenance */
+    size_t nall, allcap;
+    hr_vec adds; /* txn_add, writer only */
+    hrd_store_stats st;
+};
+
+static const char *schema =
+    "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " labels TEXT, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS head(id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL,"
+    " data BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS chunks(series_id INTEGER NOT NULL, res INTEGER NOT NULL,"
+    " t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY(series_id, res, t_min)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS objects(kind TEXT NOT NULL, name TEXT NOT NULL,"
+    " body TEXT NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(kind, name)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS modes(fleet TEXT PRIMARY KEY, mode TEXT NOT NULL,"
+    " updated INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, scope TEXT NOT NULL,"
+    " created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS forecasts(id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL,"
+    " made INTEGER NOT NULL, body TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS plans(id INTEGER PRIMARY KEY, created INTEGER NOT NULL,"
+    " status TEXT NOT NULL, body TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS journal(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, body TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS annotations(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+    " series TEXT, body TEXT NOT NULL);";
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+int hrd__sql_error(hr_error *err, sqlite3 *db, const char *what)
+{
+    return hr_error_set(err, HR_EIO, "database: %s: %s", what, sqlite3_errmsg(db));
+}
+
+int hrd__sql_exec(sqlite3 *db, const char *sql, hr_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
+    int rc = hr_error_set(err, HR_EIO, "database: %s", msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return rc;
+}
+
+static int64_t store_now(const hrd_store *s)
+{
+    return s->o.now ? s->o.now(s->o.now_ud) : (int64_t)time(NULL);
+}
+
+bool hrd_series_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > HRD_SERIES_NAME_MAX) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == ':' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+static int open_db(const char *path, sqlite3 **out, hr_error *err)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        int rc = hr_error_set(err, HR_EIO, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    int rc = hrd__sql_exec(db,
+                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                           " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000;",
+                           err);
+    if (rc < 0) {
+        hr_error_prefix(err, "%s", path);
+        sqlite3_close(db);
+        return rc;
+    }
+    *out = db;
+    return 0;
+}
+
+static series *series_new(int64_t id, const char *name)
+{
+    series *ser = calloc(1, sizeof *ser);
+    if (!ser) return NULL;
+    ser->name = strdup(name);
+    if (!ser->name) {
+        free(ser);
+        return NULL;
+    }
+    ser->id = id;
+    return ser;
+}
+
+static void series_free(series *ser)
+{
+    if (!ser) return;
+    free(ser->name);
+    free(ser->head);
+    free(ser->rows);
+    free(ser);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 8;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elem) return HR_ENOMEM;
+        nc *= 2;
+    }
+    void *np = realloc(*p, nc * elem);
+    if (!np) return HR_ENOMEM;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+
+static int head_push(series *ser, int64_t t, double v)
+{
+    if (grow((void **)&ser->head, &ser->headcap, ser->nhead + 1, sizeof(sample)) < 0)
+        return HR_ENOMEM;
+    ser->head[ser->nhead++] = (sample){t, v};
+    return 0;
+}
+
+static int rows_push(series *ser, int64_t row)
+{
+    if (grow((void **)&ser->rows, &ser->rowcap, ser->nrows + 1, sizeof(int64_t)) < 0)
+        return HR_ENOMEM;
+    ser->rows[ser->nrows++] = row;
+    return 0;
+}
+
+/* Register a series in the indexes (caller holds mu). */
+static int index_series(hrd_store *s, series *ser)
+{
+    if (grow((void **)&s->all, &s->allcap, s->nall + 1, sizeof(series *)) < 0) return HR_ENOMEM;
+    int rc = hr_map_put(&s->byname, ser->name, ser, NULL);
+    if (rc < 0) return rc;
+    s->all[s->nall++] = ser;
+    return 0;
+}
+
+/* ---- loading ---------------------------------------------------------------------- */
+
+static int load(hrd_store *s, hr_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(s->wdb, "SELECT id, name FROM series ORDER BY id", -1, &st, NULL))
+        return hrd__sql_error(err, s->wdb, "loading series");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        series *ser =
+            series_new(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
+        if (!ser || index_series(s, ser) < 0) {
+            series_free(ser);
+            sqlite3_finalize(st);
+            return hr_error_set(err, HR_ENOMEM, "out of memory loading series");
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return hrd__sql_error(err, s->wdb, "loading series");
+    /* Newest stored timestamp per series (chunks), then the head rows. */
+    if (sqlite3_prepare_v2(s->wdb,
+                           "SELECT s.name, max(c.t_max), sum(length(c.data)), sum(c.n)"
+                           " FROM chunks c JOIN series s ON s.id = c.series_id GROUP BY s.id",
+                           -1, &st, NULL))
+        return hrd__sql_error(err, s->wdb, "loading chunks");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        series *ser = hr_map_get(&s->byname, (const char *)sqlite3_column_text(st, 0));
+        if (!ser) continue;
+        ser->has_last = true;
+        ser->last_t = sqlite3_column_int64(st, 1);
+        s->st.chunk_bytes += (uint64_t)sqlite3_column_int64(st, 2);
+        s->st.chunk_samples += (uint64_t)sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return hrd__sql_error(err, s->wdb, "loading chunks");
+    if (sqlite3_prepare_v2(s->wdb,
+                           "SELECT h.id, s.name, h.data FROM head h JOIN series s"
+                           " ON s.id = h.series_id ORDER BY h.id",
+                           -1, &st, NULL))
+        return hrd__sql_error(err, s->wdb, "loading head");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        series *ser = hr_map_get(&s->byname, (const char *)sqlite3_column_text(st, 1));
+        if (!ser) continue;
+        hr_chunk_iter it;
+        const uint8_t *blob = sqlite3_column_blob(st, 2);
+        int n = hr_chunk_iter_init(&it, blob, (size_t)sqlite3_column_bytes(st, 2),
+                                   HR_CHUNK_MAX_SAMPLES, err);
+        int64_t t;
+        double v;
+        int r = n;
+        while (r >= 0 && (r = hr_chunk_iter_next(&it, &t, &v, err)) == 1) {
+            if (head_push(ser, t, v) < 0) r = hr_error_set(err, HR_ENOMEM, "out of memory");
+            ser->has_last = true;
+            ser->last_t = t;
+        }
+        if (r >= 0) r = rows_push(ser, sqlite3_column_int64(st, 0));
+        if (r < 0) {
+            sqlite3_finalize(st);
+            hr_error_prefix(err, "head row %lld", (long long)sqlite3_column_int64(st, 0));
+            return r;
+        }
+        s->st.head_samples += (uint64_t)n;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return hrd__sql_error(err, s->wdb, "loading head");
+    for (size_t i = 0; i < s->nall; i++) {
+        s->all[i]->txn_last_t = s->all[i]->last_t;
+        s->all[i]->txn_has_last = s->all[i]->has_last;
+    }
+    s->st.series = s->nall;
+    return 0;
+}
+
+/* ---- writing (the writer thread) ----------------------------------------------------- */
+
+static int cmp_sample(const void *a, const void *b)
+{
+    const sample *x = a, *y = b;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+/* Sort a write by time (stable for equal times is not needed: the first of
+ * equal timestamps is kept, and which one that is does not matter). */
+static int sort_write(hrd_write *w)
+{
+    bool sorted = true;
+    for (size_t i = 1; i < w->n && sorted; i++) sorted = w->t[i - 1] <= w->t[i];
+    if (sorted) return 0;
+    sample *tmp = malloc(w->n * sizeof *tmp);
+    if (!tmp) return HR_ENOMEM;
+    for (size_t i = 0; i < w->n; i++) tmp[i] = (sample){w->t[i], w->v[i]};
+    qsort(tmp, w->n, sizeof *tmp, cmp_sample);
+    for (size_t i = 0; i < w->n; i++) {
+        w->t[i] = tmp[i].t;
+        w->v[i] = tmp[i].v;
+    }
+    free(tmp);
+    return 0;
+}
+
+static int insert_blob(sqlite3_stmt *st, int64_t series_id, const uint8_t *b, size_t len,
+                       int64_t *row)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, series_id);
+    sqlite3_bind_blob(st, 2, b, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_bind_null(st, 2);
+    if (rc != SQLITE_DONE) return HR_EIO;
+    if (row) *row = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+    return 0;
+}
+
+/* Count the series a pending write would create (for the max_series check). */
+static size_t new_series(hrd_store *s, const pending *p)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < p->nw; i++) {
+        if (hr_map_get(&s->byname, p->w[i].series)) continue;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(p->w[j].series, p->w[i].series);
+        if (!dup) k++;
+    }
+    return k;
+}
+
+typedef struct wstmts {
+    sqlite3_stmt *ins_series, *ins_head;
+} wstmts;
+
+static int write_one(hrd_store *s, wstmts *ws, hrd_write *w, pending *p, hr_error *err)
+{
+    series *ser = hr_map_get(&s->byname, w->series);
+    if (!ser) {
+        sqlite3_stmt *st = ws->ins_series;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, w->series, -1, SQLITE_STATIC);
+        if (w->labels)
+            sqlite3_bind_text(st, 2, w->labels, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 2);
+        sqlite3_bind_int64(st, 3, store_now(s));
+        if (sqlite3_step(st) != SQLITE_DONE) return hrd__sql_error(err, s->wdb, "new series");
+        ser = series_new(sqlite3_last_insert_rowid(s->wdb), w->series);
+        if (!ser) return hr_error_set(err, HR_ENOMEM, "out of memory");
+        ser->created_in_txn = true;
+        pthread_mutex_lock(&s->mu);
+        int rc = index_series(s, ser);
+        pthread_mutex_unlock(&s->mu);
+        if (rc < 0) {
+            series_free(ser);
+            return hr_error_set(err, rc, "series %s: cannot index", w->series);
+        }
+    }
+    if (sort_write(w) < 0) return hr_error_set(err, HR_ENOMEM, "out of memory");
+    size_t kept = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        if (ser->txn_has_last && w->t[i] <= ser->txn_last_t) continue;
+        w->t[kept] = w->t[i];
+        w->v[kept] = w->v[i];
+        ser->txn_last_t = w->t[i];
+        ser->txn_has_last = true;
+        kept++;
+    }
+    p->res.skipped += w->n - kept;
+    p->res.stored += kept;
+    if (kept == 0) return 0;
+    for (size_t off = 0; off < kept; off += HR_CHUNK_MAX_SAMPLES) {
+        size_t n = kept - off < HR_CHUNK_MAX_SAMPLES ? kept - off : HR_CHUNK_MAX_SAMPLES;
+        uint8_t *blob;
+        size_t len;
+        if (hr_chunk_encode(w->t + off, w->v + off, n, &blob, &len) < 0)
+            return hr_error_set(err, HR_ENOMEM, "out of memory");
+        int64_t row = 0;
+        int rc = insert_blob(ws->ins_head, ser->id, blob, len, &row);
+        free(blob);
+        if (rc < 0) return hrd__sql_error(err, s->wdb, "head insert");
+        txn_add a = {ser, row, w->t + off, w->v + off, n};
+        if (hr_vec_push(&s->adds, &a) < 0) return hr_error_set(err, HR_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* After COMMIT: move the added samples into the in-memory heads. */
+static void apply_adds(hrd_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->adds.len; i++) {
+        txn_add *a = hr_vec_at(&s->adds, i);
+        for (size_t k = 0; k < a->n; k++) head_push(a->ser, a->t[k], a->v[k]);
+        rows_push(a->ser, a->row);
+        a->ser->has_last = true;
+        a->ser->last_t = a->t[a->n - 1];
+        s->st.head_samples += a->n;
+    }
+    for (size_t i = 0; i < s->nall; i++) s->all[i]->created_in_txn = false;
+    s->st.series = s->nall;
+    pthread_mutex_unlock(&s->mu);
+    s->adds.len = 0;
+}
+
+/* After ROLLBACK: forget series created in the transaction, reset the
+ * per-transaction newest timestamps. */
+static void undo_txn(hrd_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t k = 0;
+    for (size_t i = 0; i < s->nall; i++) {
+        series *ser = s->all[i];
+        if (ser->created_in_txn) {
+            hr_map_del(&s->byname, ser->name, NULL);
+            series_free(ser);
+            continue;
+        }
+        ser->txn_last_t = ser->last_t;
+        ser->txn_has_last = ser->has_last;
+        s->all[k++] = ser;
+    }
+    s->nall = k;
+    pthread_mutex_unlock(&s->mu);
+    s->adds.len = 0;
+}
+
+static void commit_group(hrd_store *s, pending *list)
+{
+    wstmts ws = {0};
+    hr_error err = {0};
+    int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", &err);
+    if (rc == 0 &&
+        (sqlite3_prepare_v2(s->wdb, "INSERT INTO series(name, labels, created) VALUES(?,?,?)", -1,
+                            &ws.ins_series, NULL) ||
+         sqlite3_prepare_v2(s->wdb, "INSERT INTO head(series_id, data) VALUES(?,?)", -1,
+                            &ws.ins_head, NULL)))
+        rc = hrd__sql_error(&err, s->wdb, "prepare");
+    size_t nwrites = 0;
+    for (pending *p = list; p && rc == 0; p = p->next) {
+        if (p->maintain) continue;
+        nwrites++;
+        size_t fresh = new_series(s, p);
+        if (fresh && s->nall + fresh > s->o.max_series) {
+            p->rc = hr_error_set(&p->err, HR_ELIMIT, "series: limit of %zu series reached",
+                                 s->o.max_series);
+            continue;
+        }
+        for (size_t i = 0; i < p->nw && rc == 0; i++) rc = write_one(s, &ws, &p->w[i], p, &err);
+    }
+    sqlite3_finalize(ws.ins_series);
+    sqlite3_finalize(ws.ins_head);
+    if (rc == 0 && nwrites)
+        rc = hrd__sql_exec(s->wdb, "COMMIT", &err);
+    else if (rc == 0)
+        rc = hrd__sql_exec(s->wdb, "ROLLBACK", &err);
+    if (rc == 0) {
+        apply_adds(s);
+        pthread_mutex_lock(&s->mu);
+        s->st.commits += nwrites ? 1 : 0;
+        for (pending *p = list; p; p = p->next) {
+            if (p->maintain || p->rc) continue;
+            s->st.samples_stored += p->res.stored;
+            s->st.samples_skipped += p->res.skipped;
+        }
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
+    sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
+    undo_txn(s);
+    for (pending *p = list; p; p = p->next) {
+        if (p->maintain || p->rc) continue;
+        p->rc = rc;
+        p->err = err;
+        p->res = (hrd_write_result){0};
+    }
+}
+
+/* ---- compaction, downsampling, retention ----------------------------------------------- */
+
+/* Write t/v as chunks of at most `per` samples at resolution res. */
+static int write_chunks(hrd_store *s, sqlite3_stmt *ins, int64_t id, int res, const int64_t *t,
+                        const double *v, size_t n, size_t per)
+{
+    for (size_t off = 0; off < n; off += per) {
+        size_t k = n - off < per ? n - off : per;
+        uint8_t *blob;
+        size_t len;
+        if (hr_chunk_encode(t + off, v + off, k, &blob, &len) < 0) return HR_ENOMEM;
+        sqlite3_reset(ins);
+        sqlite3_bind_int64(ins, 1, id);
+        sqlite3_bind_int(ins, 2, res);
+        sqlite3_bind_int64(ins, 3, t[off]);
+        sqlite3_bind_int64(ins, 4, t[off + k - 1]);
+        sqlite3_bind_int64(ins, 5, (int64_t)k);
+        sqlite3_bind_blob(ins, 6, blob, (int)len, SQLITE_STATIC);
+        int rc = sqlite3_step(ins);
+        sqlite3_bind_null(ins, 6);
+        free(blob);
+        if (rc != SQLITE_DONE) return HR_EIO;
+        pthread_mutex_lock(&s->mu);
+        s->st.chunk_bytes += len;
+        s->st.chunk_samples += k;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return 0;
+}
+
+typedef struct compact_job {
+    series *ser;
+    size_t take;    /* head samples moved into chunks */
+    int64_t newrow; /* row holding the rest, 0 if none */
+} compact_job;
+
+/* Move full chunks out of the heads (all of a head when `all_before` is
+ * past its first sample, so that downsampling sees every old sample). */
+static int compact(hrd_store *s, int64_t all_before, hr_error *err)
+{
+    size_t cs = s->o.chunk_samples;
+    hr_vec jobs;
+    hr_vec_init(&jobs, sizeof(compact_job), 0);
+    for (size_t i = 0; i < s->nall; i++) {
+        series *ser = s->all[i];
+        if (ser->nhead == 0) continue;
+        compact_job j = {ser, ser->nhead / cs * cs, 0};
+        if (ser->head[0].t < all_before) j.take = ser->nhead;
+        if (j.take && hr_vec_push(&jobs, &j) < 0) {
+            hr_vec_release(&jobs);
+            return hr_error_set(err, HR_ENOMEM, "out of memory");
+        }
+    }
+    if (jobs.len == 0) return 0;
+    sqlite3_stmt *ins = NULL, *del = NULL, *insh = NULL;
+    int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", err);
+    if (rc == 0 &&
+        (sqlite3_prepare_v2(s->wdb,
+                            "INSERT OR REPLACE INTO chunks(series_id, res, t_min, t_max, n, data)"
+                            " VALUES(?,?,?,?,?,?)",
+                            -1, &ins, NULL) ||
+         sqlite3_prepare_v2(s->wdb, "DELETE FROM head WHERE id = ?", -1, &del, NULL) ||
+         sqlite3_prepare_v2(s->wdb, "INSERT INTO head(series_id, data) VALUES(?,?)", -1, &insh,
+                            NULL)))
+        rc = hrd__sql_error(err, s->wdb, "prepare");
+    int64_t *t = NULL;
+    double *v = NULL;
+    for (size_t k = 0; k < jobs.len && rc == 0; k++) {
+        compact_job *j = hr_vec_at(&jobs, k);
+        series *ser = j->ser;
+        size_t n = ser->nhead;
+        int64_t *nt = realloc(t, n * sizeof *t);
+        if (nt) t = nt;
+        double *nv = nt ? realloc(v, n * sizeof *v) : NULL;
+        if (nv) v = nv;
+        if (!nt || !nv) {
+            rc = hr_error_set(err, HR_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            t[i] = ser->head[i].t;
+            v[i] = ser->head[i].v;
+        }
+        rc = write_chunks(s, ins, ser->id, 0, t, v, j->take, cs);
+        for (size_t r = 0; rc == 0 && r < ser->nrows; r++) {
+            sqlite3_reset(del);
+            sqlite3_bind_int64(del, 1, ser->rows[r]);
+            if (sqlite3_step(del) != SQLITE_DONE) rc = HR_EIO;
+        }
+        if (rc == 0 && j->take < n) {
+            uint8_t *blob;
+            size_t len;
+            rc = hr_chunk_encode(t + j->take, v + j->take, n - j->take, &blob, &len);
+            if (rc == 0) {
+                rc = insert_blob(insh, ser->id, blob, len, &j->newrow);
+                free(blob);
+            }
+        }
+        if (rc < 0 && !err->msg[0]) hrd__sql_error(err, s->wdb, "compaction");
+    }
+    free(t);
+    free(v);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(del);
+    sqlite3_finalize(insh);
+    if (rc == 0) rc = hrd__sql_exec(s->wdb, "COMMIT", err);
+    if (rc < 0) {
+        sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
+        hr_vec_release(&jobs);
+        return rc;
+    }
+    pthread_mutex_lock(&s->mu);
+    for (size_t k = 0; k < jobs.len; k++) {
+        compact_job *j = hr_vec_at(&jobs, k);
+        series *ser = j->ser;
+        memmove(ser->head, ser->head + j->take, (ser->nhead - j->take) * sizeof(sample));
+        ser->nhead -= j->take;
+        s->st.head_samples -= j->take;
+        ser->nrows = 0;
+        if (j->newrow) rows_push(ser, j->newrow);
+    }
+    pthread_mutex_unlock(&s->mu);
+    hr_vec_release(&jobs);
+    return 0;
+}
+
+/* Chunks of one series and resolution overlapping [from, to], decoded and
+ * appended to t/v (vectors of int64_t / double). */
+static int read_chunks(sqlite3 *db, int64_t id, int res, int64_t from, int64_t to, hr_vec *t,
+                       hr_vec *v, hr_vec *rowkeys, hr_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t_min, data FROM chunks WHERE series_id = ? AND res = ?"
+                           " AND t_min <= ? AND t_max >= ? ORDER BY t_min",
+                           -1, &st, NULL))
+        return hrd__sql_error(err, db, "reading chunks");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, res);
+    sqlite3_bind_int64(st, 3, to);
+    sqlite3_bind_int64(st, 4, from);
+    int rc, r = 0;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t key = sqlite3_column_int64(st, 0);
+        if (rowkeys && hr_vec_push(rowkeys, &key) < 0) r = HR_ENOMEM;
+        hr_chunk_iter it;
+        r = hr_chunk_iter_init(&it, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                               HR_CHUNK_MAX_SAMPLES, err);
+        int64_t ts;
+        double vs;
+        while (r >= 0 && (r = hr_chunk_iter_next(&it, &ts, &vs, err)) == 1) {
+            if (ts < from || ts > to) continue;
+            if (hr_vec_push(t, &ts) < 0 || hr_vec_push(v, &vs) < 0)
+                r = hr_error_set(err, HR_ELIMIT, "series: too many samples in the range");
+        }
+        if (r < 0) {
+            hr_error_prefix(err, "series %lld chunk at %lld", (long long)id, (long long)key);
+        } else {
+            r = 0;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = hrd__sql_error(err, db, "reading chunks");
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Hourly means of raw samples before `cutoff` (aligned to the hour), the
+ * rest kept raw. */
+static int downsample_series(hrd_store *s, series *ser, int64_t cutoff, hr_error *err)
+{
+    hr_vec t, v, keys, ht, hv;
+    hr_vec_init(&t, sizeof(int64_t), 0);
+    hr_vec_init(&v, sizeof(double), 0);
+    hr_vec_init(&keys, sizeof(int64_t), 0);
+    hr_vec_init(&ht, sizeof(int64_t), 0);
+    hr_vec_init(&hv, sizeof(double), 0);
+    sqlite3_stmt *del = NULL, *ins = NULL;
+    int rc = read_chunks(s->wdb, ser->id, 0, INT64_MIN, cutoff - 1, &t, &v, &keys, err);
+    if (rc < 0 || keys.len == 0) goto out;
+    /* The samples at or after the cutoff in those chunks stay raw. */
+    hr_vec rt, rv;
+    hr_vec_init(&rt, sizeof(int64_t), 0);
+    hr_vec_init(&rv, sizeof(double), 0);
+    int64_t last_key = *(int64_t *)hr_vec_at(&keys, keys.len - 1);
+    rc = read_chunks(s->wdb, ser->id, 0, cutoff, INT64_MAX, &rt, &rv, NULL, err);
+    /* (only the last old chunk can reach past the cutoff: drop newer chunks' samples) */
+    size_t keep = 0;
+    if (rc == 0) {
+        sqlite3_stmt *q;
+        int64_t tmax = cutoff - 1;
+        if (sqlite3_prepare_v2(s->wdb,
+                               "SELECT t_max FROM chunks WHERE series_id=? AND res=0 AND t_min=?",
+                               -1, &q, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(q, 1, ser->id);
+            sqlite3_bind_int64(q, 2, last_key);
+            if (sqlite3_step(q) == SQLITE_ROW) tmax = sqlite3_column_int64(q, 0);
+            sqlite3_finalize(q);
+        }
+        while (keep < rt.len && ((int64_t *)rt.data)[keep] <= tmax) keep++;
+    }
+    /* Existing last hourly chunk, merged if short. */
+    int64_t hlast = INT64_MIN, hkey = 0;
+    size_t hn = 0;
+    if (rc == 0) {
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(s->wdb,
+                               "SELECT t_min, t_max, n FROM chunks WHERE series_id=? AND"
+                               " res=3600 ORDER BY t_min DESC LIMIT 1",
+                               -1, &q, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(q, 1, ser->id);
+            if (sqlite3_step(q) == SQLITE_ROW) {
+                hkey = sqlite3_column_int64(q, 0);
+                hlast = sqlite3_column_int64(q, 1);
+                hn = (size_t)sqlite3_column_int64(q, 2);
+            }
+            sqlite3_finalize(q);
+        }
+        if (hn && hn < s->o.chunk_samples)
+            rc =
+                read_chunks(s->wdb, ser->id, HRD_HOURLY_STEP, hkey, INT64_MAX, &ht, &hv, NULL, err);
+        else
+            hn = 0;
+    }
+    const int64_t *ts = t.data;
+    const double *vs = v.data;
+    for (size_t i = 0; rc == 0 && i < t.len;) {
+        int64_t b = ts[i] - ((ts[i] % HRD_HOURLY_STEP) + HRD_HOURLY_STEP) % HRD_HOURLY_STEP;
+        double sum = 0;
+        size_t cnt = 0;
+        for (; i < t.len && ts[i] < b + HRD_HOURLY_STEP; i++)
+            if (isfinite(vs[i])) sum += vs[i], cnt++;
+        if (b <= hlast) continue; /* late data for an hour already downsampled */
+        double mean = cnt ? sum / (double)cnt : NAN;
+        if (hr_vec_push(&ht, &b) < 0 || hr_vec_push(&hv, &mean) < 0) rc = HR_ENOMEM;
+    }
+    if (rc == 0 &&
+        (sqlite3_prepare_v2(s->wdb, "DELETE FROM chunks WHERE series_id=? AND res=? AND t_min=?",
+                            -1, &del, NULL) ||
+         sqlite3_prepare_v2(s->wdb,
+                            "INSERT OR REPLACE INTO chunks(series_id, res, t_min, t_max, n, data)"
+                            " VALUES(?,?,?,?,?,?)",
+                            -1, &ins, NULL)))
+        rc = hrd__sql_error(err, s->wdb, "prepare");
+    for (size_t k = 0; rc == 0 && k < keys.len + (hn ? 1 : 0); k++) {
+        sqlite3_reset(del);
+        sqlite3_bind_int64(del, 1, ser->id);
+        sqlite3_bind_int(del, 2, k < keys.len ? 0 : HRD_HOURLY_STEP);
+        sqlite3_bind_int64(del, 3, k < keys.len ? *(int64_t *)hr_vec_at(&keys, k) : hkey);
+        if (sqlite3_step(del) != SQLITE_DONE) rc = hrd__sql_error(err, s->wdb, "downsampling");
+    }
+    if (rc == 0)
+        rc = write_chunks(s, ins, ser->id, HRD_HOURLY_STEP, ht.data, hv.data, ht.len,
+                          s->o.chunk_samples);
+    if (rc == 0 && keep)
+        rc = write_chunks(s, ins, ser->id, 0, rt.data, rv.data, keep, s->o.chunk_samples);
+    hr_vec_release(&rt);
+    hr_vec_release(&rv);
+out:
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    hr_vec_release(&t);
+    hr_vec_release(&v);
+    hr_vec_release(&keys);
+    hr_vec_release(&ht);
+    hr_vec_release(&hv);
+    return rc < 0 ? (err->msg[0] ? rc : hr_error_set(err, rc, "downsampling failed")) : 0;
+}
+
+static int maintain(hrd_store *s, hr_error *err)
+{
+    int64_t now = store_now(s);
+    int64_t cutoff = INT64_MIN;
+    if (s->o.raw_retention_sec > 0) {
+        int64_t c = now - s->o.raw_retention_sec;
+        cutoff = c - ((c % HRD_HOURLY_STEP) + HRD_HOURLY_STEP) % HRD_HOURLY_STEP;
+    }
+    int rc = compact(s, cutoff, err);
+    if (rc < 0 || s->o.raw_retention_sec <= 0) goto retention;
+    /* Recomputed byte counts after the rewrite below. */
+    rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", err);
+    for (size_t i = 0; rc == 0 && i < s->nall; i++)
+        rc = downsample_series(s, s->all[i], cutoff, err);
+    if (rc == 0) rc = hrd__sql_exec(s->wdb, "COMMIT", err);
+    if (rc < 0) sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
+retention:
+    if (rc == 0 && s->o.hourly_retention_sec > 0) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "DELETE FROM chunks WHERE res = %d AND t_max < %lld",
+                 HRD_HOURLY_STEP, (long long)(now - s->o.hourly_retention_sec));
+        rc = hrd__sql_exec(s->wdb, sql, err);
+    }
+    if (rc == 0 && (s->o.raw_retention_sec > 0 || s->o.hourly_retention_sec > 0)) {
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(s->wdb, "SELECT sum(length(data)), sum(n) FROM chunks", -1, &q,
+                               NULL) == SQLITE_OK) {
+            if (sqlite3_step(q) == SQLITE_ROW) {
+                pthread_mutex_lock(&s->mu);
+                s->st.chunk_bytes = (uint64_t)sqlite3_column_int64(q, 0);
+                s->st.chunk_samples = (uint64_t)sqlite3_column_int64(q, 1);
+                pthread_mutex_unlock(&s->mu);
+            }
+            sqlite3_finalize(q);
+        }
+    }
+    if (rc == 0) sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc;
+}
+
+static void *writer_main(void *arg)
+{
+    hrd_store *s = arg;
+    double next_maint = hr_clock_sec() + s->o.maintain_sec;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->qhead && !s->stop && hr_clock_sec() < next_maint) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200 * 1000 * 1000;
+            if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+            pthread_cond_timedwait(&s->qcond, &s->mu, &ts);
+        }
+        if (!s->qhead && s->stop) break;
+        pending *list = s->qhead;
+        s->qhead = s->qtail = NULL;
+        pthread_mutex_unlock(&s->mu);
+
+        bool want_maint = hr_clock_sec() >= next_maint;
+        for (pending *p = list; p; p = p->next) want_maint |= p->maintain;
+        commit_group(s, list);
+        hr_error merr = {0};
+        int mrc = 0;
+        if (want_maint) {
+            mrc = maintain(s, &merr);
+            next_maint = hr_clock_sec() + s->o.maintain_sec;
+        } else {
+            mrc = compact(s, INT64_MIN, &merr);
+        }
+        pthread_mutex_lock(&s->mu);
+        for (pending *p = list; p; p = p->next) {
+            if (p->maintain) {
+                p->rc = mrc;
+                p->err = merr;
+            }
+            p->done = true;
+        }
+        pthread_cond_broadcast(&s->dcond);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static int submit(hrd_store *s, pending *p)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->stop) {
+        pthread_mutex_unlock(&s->mu);
+        return hr_error_set(&p->err, HR_ESTATE, "store: shutting down");
+    }
+    if (s->qtail)
+        s->qtail->next = p;
+    else
+        s->qhead = p;
+    s->qtail = p;
+    pthread_cond_signal(&s->qcond);
+    while (!p->done) pthread_cond_wait(&s->dcond, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    return p->rc;
+}
+
+int hrd_store_write(hrd_store *s, hrd_write *w, size_t nw, hrd_write_result *res, hr_error *err)
+{
+    pending p = {.w = w, .nw = nw};
+    int rc = submit(s, &p);
+    if (rc < 0) {
+        if (err) *err = p.err;
+        return rc;
+    }
+    if (res) *res = p.res;
+    return 0;
+}
+
+int hrd_store_maintain(hrd_store *s, hr_error *err)
+{
+    pending p = {.maintain = true};
+    int rc = submit(s, &p);
+    if (rc < 0 && err) *err = p.err;
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+static int reader_get(hrd_store *s)
+{
+    pthread_mutex_lock(&s->rmu);
+    for (;;) {
+        for (int i = 0; i < NREAD; i++) {
+            if (!s->rbusy[i]) {
+                s->rbusy[i] = true;
+                pthread_mutex_unlock(&s->rmu);
+                return i;
+            }
+        }
+        pthread_cond_wait(&s->rcond, &s->rmu);
+    }
+}
+
+static void reader_put(hrd_store *s, int i)
+{
+    pthread_mutex_lock(&s->rmu);
+    s->rbusy[i] = false;
+    pthread_cond_signal(&s->rcond);
+    pthread_mutex_unlock(&s->rmu);
+}
+
+int hrd_store_read(hrd_store *s, const char *name, int64_t from, int64_t to, size_t limit,
+                   hr_vec *tv, hr_vec *vv, bool *more, hr_error *err)
+{
+    /* The head first, then the chunks (see store.h: a compaction between
+     * the two shows samples twice, never zero times; duplicates dropped). */
+    pthread_mutex_lock(&s->mu);
+    series *ser = hr_map_get(&s->byname, name);
+    if (!ser || ser->created_in_txn) {
+        pthread_mutex_unlock(&s->mu);
+        return hr_error_set(err, HR_ENOTFOUND, "series %s: not found", name);
+    }
+    int64_t id = ser->id;
+    hr_vec ht, hv;
+    hr_vec_init(&ht, sizeof(int64_t), 0);
+    hr_vec_init(&hv, sizeof(double), 0);
+    int rc = 0;
+    for (size_t i = 0; i < ser->nhead && rc == 0; i++) {
+        if (ser->head[i].t < from || ser->head[i].t > to) continue;
+        if (hr_vec_push(&ht, &ser->head[i].t) < 0 || hr_vec_push(&hv, &ser->head[i].v) < 0)
+            rc = hr_error_set(err, HR_ENOMEM, "out of memory");
+    }
+    pthread_mutex_unlock(&s->mu);
+    hr_vec ct, cv;
+    hr_vec_init(&ct, sizeof(int64_t), HR_SERIES_MAX_LEN);
+    hr_vec_init(&cv, sizeof(double), HR_SERIES_MAX_LEN);
+    int r = reader_get(s);
+    /* One read transaction: hourly and raw chunks from the same snapshot. */
+    if (rc == 0) rc = hrd__sql_exec(s->rdb[r], "BEGIN", err);
+    if (rc == 0) rc = read_chunks(s->rdb[r], id, HRD_HOURLY_STEP, from, to, &ct, &cv, NULL, err);
+    if (rc == 0) rc = read_chunks(s->rdb[r], id, 0, from, to, &ct, &cv, NULL, err);
+    sqlite3_exec(s->rdb[r], "COMMIT", NULL, NULL, NULL);
+    reader_put(s, r);
+    for (size_t i = 0; rc == 0 && i < ht.len; i++) {
+        if (hr_vec_push(&ct, hr_vec_at(&ht, i)) < 0 || hr_vec_push(&cv, hr_vec_at(&hv, i)) < 0)
+            rc = hr_error_set(err, HR_ENOMEM, "out of memory");
+    }
+    bool have = false, over = false;
+    int64_t last = 0;
+    const int64_t *ts = ct.data;
+    const double *vs = cv.data;
+    for (size_t i = 0; rc == 0 && i < ct.len; i++) {
+        if (have && ts[i] <= last) continue;
+        if (tv->len >= limit) {
+            over = true;
+            break;
+        }
+        if (hr_vec_push(tv, &ts[i]) < 0 || hr_vec_push(vv, &vs[i]) < 0)
+            rc = hr_error_set(err, HR_ENOMEM, "out of memory");
+        have = true;
+        last = ts[i];
+    }
+    hr_vec_release(&ht);
+    hr_vec_release(&hv);
+    hr_vec_release(&ct);
+    hr_vec_release(&cv);
+    if (rc == 0 && more) *more = over;
+    return rc;
+}
+
+int hrd_store_list_series(hrd_store *s, const char *after, size_t limit, json_t **out,
+                          hr_error *err)
+{
+    int r = reader_get(s);
+    sqlite3 *db = s->rdb[r];
+    sqlite3_stmt *st;
+    int rc = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, labels FROM series WHERE name > ? ORDER BY name LIMIT ?",
+                           -1, &st, NULL)) {
+        rc = hrd__sql_error(err, db, "listing series");
+        reader_put(s, r);
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, after ? after : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)limit);
+    json_t *arr = json_array();
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *labels = (const char *)sqlite3_column_text(st, 1);
+        json_t *lj = labels ? json_loads(labels, 0, NULL) : NULL;
+        json_array_append_new(arr, json_pack("{s:s, s:o}", "name", sqlite3_column_text(st, 0),
+                                             "labels", lj ? lj : json_object()));
+    }
+    if (step != SQLITE_DONE) rc = hrd__sql_error(err, db, "listing series");
+    sqlite3_finalize(st);
+    reader_put(s, r);
+    if (rc < 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return 0;
+}
+
+void hrd_store_get_stats(hrd_store *s, hrd_store_stats *st)
+{
+    pthread_mutex_lock(&s->mu);
+    *st = s->st;
+    pthread_mutex_unlock(&s->mu);
+    struct stat sb;
+    char p[4200];
+    st->db_bytes = 0;
+    if (stat(s->path, &sb) == 0) st->db_bytes += (uint64_t)sb.st_size;
+    snprintf(p, sizeof p, "%s-wal", s->path);
+    if (stat(p, &sb) == 0) st->db_bytes += (uint64_t)sb.st_size;
+}
+
+/* ---- open / close --------------------------------------------------------------------- */
+
+sqlite3 *hrd__store_admin_db(hrd_store *s)
+{
+    pthread_mutex_lock(&s->amu);
+    return s->adb;
+}
+
+void hrd__store_admin_unlock(hrd_store *s)
+{
+    pthread_mutex_unlock(&s->amu);
+}
+
+int hrd_store_open(const hrd_store_opts *o, hrd_store **out, hr_error *err)
+{
+    if (!o || !o->dir || !o->dir[0]) return hr_error_set(err, HR_EINVAL, "store: no directory");
+    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+        return hr_error_set(err, HR_EIO, "%s: cannot create: %s", o->dir, strerror(errno));
+    hrd_store *s = calloc(1, sizeof *s);
+    if (!s) return hr_error_set(err, HR_ENOMEM, "out of memory");
+    s->o = *o;
+    if (!s->o.chunk_samples) s->o.chunk_samples = 120;
+    if (s->o.chunk_samples > HR_CHUNK_MAX_SAMPLES) s->o.chunk_samples = HR_CHUNK_MAX_SAMPLES;
+    if (s->o.maintain_sec <= 0) s->o.maintain_sec = 60;
+    if (!s->o.max_series) s->o.max_series = 1000000;
+    s->o.dir = NULL;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->amu, NULL);
+    pthread_mutex_init(&s->rmu, NULL);
+    pthread_cond_init(&s->qcond, NULL);
+    pthread_cond_init(&s->dcond, NULL);
+    pthread_cond_init(&s->rcond, NULL);
+    hr_map_init(&s->byname, 0);
+    hr_vec_init(&s->adds, sizeof(txn_add), 0);
+    size_t plen = strlen(o->dir) + sizeof "/headroom.db";
+    s->path = malloc(plen);
+    int rc = s->path ? 0 : hr_error_set(err, HR_ENOMEM, "out of memory");
+    if (rc == 0) snprintf(s->path, plen, "%s/headroom.db", o->dir);
+    if (rc == 0) rc = open_db(s->path, &s->wdb, err);
+    if (rc == 0) rc = hrd__sql_exec(s->wdb, schema, err);
+    if (rc == 0) rc = open_db(s->path, &s->adb, err);
+    for (int i = 0; i < NREAD && rc == 0; i++) rc = open_db(s->path, &s->rdb[i], err);
+    if (rc == 0) rc = load(s, err);
+    if (rc == 0 && pthread_create(&s->writer, NULL, writer_main, s) != 0)
+        rc = hr_error_set(err, HR_EIO, "store: cannot start the writer thread");
+    if (rc < 0) {
+        hrd_store_close(s);
+        return rc;
+    }
+    s->started = true;
+    *out = s;
+    return 0;
+}
+
+void hrd_store_close(hrd_store *s)
+{
+    if (!s) return;
+    if (s->started) {
+        pthread_mutex_lock(&s->mu);
+        s->stop = true;
+        pthread_cond_signal(&s->qcond);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->writer, NULL);
+    }
+    for (size_t i = 0; i < s->nall; i++) series_free(s->all[i]);
+    free(s->all);
+    hr_map_release(&s->byname);
+    hr_vec_release(&s->adds);
+    sqlite3_close(s->wdb);
+    sqlite3_close(s->adb);
+    for (int i = 0; i < NREAD; i++) sqlite3_close(s->rdb[i]);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->amu);
+    pthread_mutex_destroy(&s->rmu);
+    pthread_cond_destroy(&s->qcond);
+    pthread_cond_destroy(&s->dcond);
+    pthread_cond_destroy(&s->rcond);
+    free(s->path);
+    free(s);
+}

@@ -1,0 +1,136 @@
+/* daemon/store.h - the daemon's durable store: SQLite in WAL mode.
+ *
+ * Telemetry: each series is a row of `series`; its samples live in Gorilla
+ * chunks (include/headroom/store.h) in `chunks`, plus a small durable head
+ * (`head` rows, one Gorilla blob per write) not yet compacted into a chunk.
+ * Writes go through one writer thread that commits every queued write in a
+ * single transaction (group commit, synchronous=FULL): hrd_store_write
+ * returns only once its samples are on disk, so an acknowledged sample
+ * survives kill -9 and power loss.
+ *
+ * A series is append-only: a sample at or before the series' newest stored
+ * timestamp is skipped and counted (so a retried write is idempotent).
+ * Samples of one series inside one write are sorted by time first.
+ *
+ * Maintenance (run by the writer thread every `maintain_sec`): raw samples
+ * older than `raw_retention_sec` are downsampled to hourly means and the
+ * raw chunks deleted; hourly points older than `hourly_retention_sec` are
+ * deleted (0 = keep forever).
+ *
+ * Thread-safety: every function may be called from any thread.
+ */
+#ifndef HRD_STORE_H
+#define HRD_STORE_H
+
+#include <headroom/headroom.h>
+
+#include <jansson.h>
+
+#define HRD_SERIES_NAME_MAX 200
+#define HRD_HOURLY_STEP     3600
+
+typedef struct hrd_store hrd_store;
+
+typedef struct hrd_store_opts {
+    const char *dir;              /* created if missing (0700) */
+    size_t chunk_samples;         /* samples per chunk (0 = 120) */
+    int64_t raw_retention_sec;    /* 0 = keep raw samples forever */
+    int64_t hourly_retention_sec; /* 0 = keep hourly points forever */
+    double maintain_sec;          /* maintenance period of the writer (0 = 60) */
+    size_t max_series;            /* 0 = 1,000,000 */
+    /* Wall clock for retention (NULL = time(NULL)); tests pass their own. */
+    int64_t (*now)(void *ud);
+    void *now_ud;
+} hrd_store_opts;
+
+/* Open (creating the schema) and start the writer thread. HR_EIO names the
+ * file and SQLite's message. */
+int hrd_store_open(const hrd_store_opts *o, hrd_store **out, hr_error *err);
+/* Stop the writer after the writes already queued and close. NULL-safe. */
+void hrd_store_close(hrd_store *s);
+
+/* One series' samples in a write. */
+typedef struct hrd_write {
+    const char *series; /* validated by the caller: hrd_series_name_ok */
+    const char *labels; /* JSON object text or NULL; stored when the series is created */
+    int64_t *t;         /* sorted in place by hrd_store_write */
+    double *v;
+    size_t n;
+} hrd_write;
+
+typedef struct hrd_write_result {
+    size_t stored;  /* samples stored */
+    size_t skipped; /* samples at or before their series' newest timestamp */
+} hrd_write_result;
+
+/* Store the writes and wait until they are durable. All or nothing: on
+ * failure nothing of this call is stored. HR_ELIMIT past max_series (err
+ * names the series), HR_EIO. */
+int hrd_store_write(hrd_store *s, hrd_write *w, size_t nw, hrd_write_result *res, hr_error *err);
+
+/* Samples of `series` with from <= t <= to in time order, at most `limit`
+ * (hourly means for the downsampled past, raw samples after it). *more is
+ * set when samples beyond the limit exist. HR_ENOTFOUND for an unknown
+ * series. t and v are hr_vec of int64_t and double, initialised by the
+ * caller. */
+int hrd_store_read(hrd_store *s, const char *series, int64_t from, int64_t to, size_t limit,
+                   hr_vec *t, hr_vec *v, bool *more, hr_error *err);
+
+/* Series names in order, after `after` (NULL or "" = from the start), at
+ * most `limit`: a JSON array of {"name", "labels", "samples"}. */
+int hrd_store_list_series(hrd_store *s, const char *after, size_t limit, json_t **out,
+                          hr_error *err);
+
+/* Run compaction, downsampling and retention now (the writer also does it
+ * periodically); waits for it. */
+int hrd_store_maintain(hrd_store *s, hr_error *err);
+
+typedef struct hrd_store_stats {
+    uint64_t samples_stored, samples_skipped, commits, series;
+    uint64_t head_samples; /* not yet in chunks */
+    uint64_t chunk_bytes, chunk_samples;
+    uint64_t db_bytes;
+} hrd_store_stats;
+void hrd_store_get_stats(hrd_store *s, hrd_store_stats *st);
+
+/* A series name: 1..HRD_SERIES_NAME_MAX bytes of [A-Za-z0-9_.:-]. */
+bool hrd_series_name_ok(const char *name);
+
+/* ---- fleet objects, modes, tokens, journal (store_objects.c) -------------------- */
+
+/* Kinds of named objects kept as JSON documents. */
+bool hrd_kind_ok(const char *kind);
+/* Create (HR_EEXIST if present) or replace (create=false; HR_ENOTFOUND if
+ * absent) the object; `body` is stored as compact JSON. */
+int hrd_obj_put(hrd_store *s, const char *kind, const char *name, const json_t *body, bool create,
+                hr_error *err);
+int hrd_obj_get(hrd_store *s, const char *kind, const char *name, json_t **out, hr_error *err);
+int hrd_obj_delete(hrd_store *s, const char *kind, const char *name, hr_error *err);
+/* Objects after `after`, at most `limit`, as a JSON array of bodies. */
+int hrd_obj_list(hrd_store *s, const char *kind, const char *after, size_t limit, json_t **out,
+                 hr_error *err);
+
+/* Control mode of a fleet ("observe", "reactive", "predictive"); a fleet
+ * not set yet is "observe". */
+int hrd_mode_get(hrd_store *s, const char *fleet, char *mode, size_t size, hr_error *err);
+int hrd_mode_set(hrd_store *s, const char *fleet, const char *mode, hr_error *err);
+
+/* Tokens: only SHA-256 hashes are stored. Scopes: "read", "write", "admin"
+ * (each implies the ones before it). hrd_token_create writes the token
+ * (64 hex characters + NUL) into tok[65]. */
+int hrd_token_create(hrd_store *s, const char *scope, char tok[65], hr_error *err);
+/* The scope rank of a token (1 read, 2 write, 3 admin) or 0 if unknown. */
+int hrd_token_check(hrd_store *s, const char *tok);
+int hrd_scope_rank(const char *scope);
+
+/* Append an entry to the action journal, durably (synchronous commit);
+ * returns its id (> 0). */
+int64_t hrd_journal_append(hrd_store *s, const char *kind, const json_t *body, hr_error *err);
+int hrd_journal_list(hrd_store *s, int64_t after, size_t limit, json_t **out, hr_error *err);
+
+/* The database handle for store_objects.c (one connection, serialised). */
+struct sqlite3;
+struct sqlite3 *hrd__store_admin_db(hrd_store *s);
+void hrd__store_admin_unlock(hrd_store *s);
+
+#endif
