@@ -7,6 +7,8 @@
 static const struct hr_cmd commands[] = {
     {"forecast", "forecast a series (or an M4 file) with intervals", cmd_forecast},
     {"backtest", "measure forecast accuracy (rolling origin or M4 split)", cmd_backtest},
+    {"serve", "run the daemon: telemetry store, forecasts, HTTP API", cmd_serve},
+    {"token", "create an API token for the daemon", cmd_token},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])

@@ -119,12 +119,10 @@ bool hrd_series_name_ok(const char *name)
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > HRD_SERIES_NAME_MAX) return false;
     for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '.' || c == ':' || c == '-';
-        if (!ok) return false;
+        unsigned char c = (unsigned char)name[i];
+        if (c <= 0x20 || c >= 0x7f || strchr("\"\\?#%{}", c)) return false;
     }
-    return true;
+    return name[0] != '/' && name[n - 1] != '/';
 }
 
 static int open_db(const char *path, sqlite3 **out, hr_error *err)

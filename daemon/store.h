@@ -93,7 +93,9 @@ typedef struct hrd_store_stats {
 } hrd_store_stats;
 void hrd_store_get_stats(hrd_store *s, hrd_store_stats *st);
 
-/* A series name: 1..HRD_SERIES_NAME_MAX bytes of [A-Za-z0-9_.:-]. */
+/* A series name: 1..HRD_SERIES_NAME_MAX bytes of printable ASCII without
+ * space and " \\ ? # % { }, not starting or ending with '/' (line-protocol
+ * keys such as "disk.free,path=/var" are names). */
 bool hrd_series_name_ok(const char *name);
 
 /* ---- fleet objects, modes, tokens, journal (store_objects.c) -------------------- */

@@ -90,4 +90,33 @@ HR_EXPORT int hr_chunk_iter_next(hr_chunk_iter *it, int64_t *t, double *v, hr_er
 HR_EXPORT int hr_chunk_decode(const uint8_t *buf, size_t len, size_t max_samples, int64_t **t,
                               double **v, size_t *n, hr_error *err);
 
+
+/* ---- InfluxDB line protocol -------------------------------------------------------
+ *
+ *   measurement[,tag=value...] field=value[,field=value...] [timestamp]
+ *
+ * Each numeric field of a line becomes one sample of the series named
+ *   measurement.field[,tag=value...]      (tags sorted by key; "measurement"
+ * alone when the field is called "value"), with escapes (\, \  \= \")
+ * removed. Field values: floats, integers ("12i"), unsigned ("12u"),
+ * booleans (t/true/f/false in any case, as 1 and 0); string fields ("...")
+ * are skipped. NaN and infinities are refused (the grammar has none).
+ * Timestamps are integers in `precision` ("ns", the default when NULL,
+ * "us", "ms", "s"), converted to Unix seconds rounding down; a line without
+ * one takes `now_sec`. Blank lines and lines starting with '#' are skipped.
+ *
+ * `emit` is called once per sample, in input order, with the series key
+ * (NUL-terminated, valid during the call) and the 1-based line; a negative
+ * return stops parsing and is returned. Limits: keys up to
+ * HR_LP_KEY_MAX bytes, HR_LP_MAX_TAGS tags per line. Errors: HR_EPARSE
+ * with "line N: what" (the offending text quoted), HR_EINVAL for a bad
+ * precision. Returns the number of samples emitted. */
+#define HR_LP_KEY_MAX  512
+#define HR_LP_MAX_TAGS 32
+
+typedef int (*hr_lp_emit)(void *ud, const char *key, size_t line, int64_t t, double v);
+
+HR_EXPORT int hr_lineproto_parse(const char *buf, size_t len, const char *precision,
+                                 int64_t now_sec, hr_lp_emit emit, void *ud, hr_error *err);
+
 #endif

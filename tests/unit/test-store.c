@@ -218,7 +218,9 @@ static void test_limits(void **state)
     assert_true(hrd_series_name_ok("a.b:c-d_9"));
     assert_false(hrd_series_name_ok(""));
     assert_false(hrd_series_name_ok("a b"));
-    assert_false(hrd_series_name_ok("a/b"));
+    assert_true(hrd_series_name_ok("disk.free,path=/var"));
+    assert_false(hrd_series_name_ok("/a"));
+    assert_false(hrd_series_name_ok("a?b"));
     hrd_store_close(s);
 }
 
