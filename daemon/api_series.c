@@ -212,7 +212,8 @@ static bool parse_object(jctx *c, json_t *o, wbuild *b)
 void hrd_api_samples_post(hrd_req *r)
 {
     json_error_t je;
-    json_t *doc = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc =
+        json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!doc) {
         hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
                         je.column);
