@@ -74,8 +74,9 @@ static const ckey keys[] = {
     {"loop.interval", K_DURF, F(loop_interval_sec), 0},
 };
 
+/* Unknown keys are reported at the key (km), bad values at the value (vm). */
 static int set_key(hrd_config *c, const char *path, const char *key, const char *val,
-                   const yaml_mark_t *m, hr_error *err)
+                   const yaml_mark_t *km, const yaml_mark_t *m, hr_error *err)
 {
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const ckey *k = &keys[i];
@@ -109,7 +110,7 @@ static int set_key(hrd_config *c, const char *path, const char *key, const char 
         return hr_error_setpos(err, HR_EINVAL, path, (long)m->line + 1, (long)m->column + 1,
                                "%s: bad value \"%.60s\"", key, val);
     }
-    return hr_error_setpos(err, HR_EINVAL, path, (long)m->line + 1, (long)m->column + 1,
+    return hr_error_setpos(err, HR_EINVAL, path, (long)km->line + 1, (long)km->column + 1,
                            "unknown key \"%.60s\"", key);
 }
 
@@ -127,6 +128,7 @@ int hrd_config_load(const char *path, hrd_config *out, hr_error *err)
     int depth = -1; /* mapping nesting */
     bool want_key[4] = {true, true, true, true};
     char key[4][64] = {{0}};
+    yaml_mark_t kmark[4];
     for (bool done = false; !done && rc == 0;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) {
@@ -176,11 +178,12 @@ int hrd_config_load(const char *path, hrd_config *out, hr_error *err)
                                      "the configuration must be a mapping");
             } else if (want_key[depth]) {
                 snprintf(key[depth], sizeof key[0], "%s", v);
+                kmark[depth] = ev.start_mark;
                 want_key[depth] = false;
             } else {
                 char full[200];
                 snprintf(full, sizeof full, "%s%s", prefix[depth], key[depth]);
-                rc = set_key(&c, path, full, v, &ev.start_mark, err);
+                rc = set_key(&c, path, full, v, &kmark[depth], &ev.start_mark, err);
                 want_key[depth] = true;
             }
             break;
