@@ -110,132 +110,32 @@ static void wb_commit(hrd_req *r, wbuild *b)
 
 /* ---- POST /api/v1/samples ------------------------------------------------------------- */
 
-typedef struct jctx {
-    hrd_req *r;
-    char prefix[24]; /* "" or "[3]." */
-} jctx;
-
-static bool jfail(jctx *c, const char *field, const char *fmt, ...) HR_PRINTF(3, 4);
-static bool jfail(jctx *c, const char *field, const char *fmt, ...)
+static int json_emit(void *ud, const char *series, const char *labels, int64_t t, double v)
 {
-    char path[128], m[256];
-    snprintf(path, sizeof path, "%s%s", c->prefix, field);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
-    va_end(ap);
-    hrd_reply_error(c->r, 400, "invalid_field", path, "%s: %s", path, m);
-    return false;
-}
-
-static bool json_time(json_t *x, int64_t *t)
-{
-    if (json_is_integer(x)) {
-        *t = (int64_t)json_integer_value(x);
-        return true;
-    }
-    if (json_is_real(x)) {
-        double d = json_real_value(x);
-        if (d == floor(d) && fabs(d) < 9.2e18) {
-            *t = (int64_t)d;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool parse_object(jctx *c, json_t *o, wbuild *b)
-{
-    if (!json_is_object(o)) return jfail(c, "", "must be an object");
-    const char *key;
-    json_t *val;
-    json_object_foreach(o, key, val)
-    {
-        if (strcmp(key, "series") && strcmp(key, "labels") && strcmp(key, "samples"))
-            return jfail(c, key, "unknown field");
-    }
-    json_t *name = json_object_get(o, "series");
-    if (!json_is_string(name)) return jfail(c, "series", "a string is required");
-    const char *nm = json_string_value(name);
-    if (!hrd_series_name_ok(nm))
-        return jfail(c, "series",
-                     "\"%.60s\" is not a series name (1-200 printable characters, no space, "
-                     "quote, backslash, ?, #, %%, braces)",
-                     nm);
-    json_t *labels = json_object_get(o, "labels");
-    if (labels) {
-        if (!json_is_object(labels)) return jfail(c, "labels", "must be an object");
-        json_object_foreach(labels, key, val)
-        {
-            if (!json_is_string(val) || strlen(key) > 128 || json_string_length(val) > 1024) {
-                char f[160];
-                snprintf(f, sizeof f, "labels.%.128s", key);
-                return jfail(c, f, "must be a string of at most 1024 bytes");
-            }
-        }
-        if (json_object_size(labels) > 64) return jfail(c, "labels", "more than 64 labels");
-    }
-    json_t *samples = json_object_get(o, "samples");
-    if (!json_is_array(samples)) return jfail(c, "samples", "an array is required");
-    wser *w = wb_series(b, nm);
-    if (!w) return jfail(c, "series", "too many series in one request");
-    if (labels && !w->labels) w->labels = json_dumps(labels, JSON_COMPACT | JSON_SORT_KEYS);
-    size_t i;
-    json_t *p;
-    json_array_foreach(samples, i, p)
-    {
-        char f[48];
-        snprintf(f, sizeof f, "samples[%zu]", i);
-        if (!json_is_array(p) || json_array_size(p) != 2)
-            return jfail(c, f, "must be a pair [unix_seconds, value]");
-        int64_t t;
-        if (!json_time(json_array_get(p, 0), &t)) {
-            snprintf(f, sizeof f, "samples[%zu][0]", i);
-            return jfail(c, f, "timestamp must be an integer (Unix seconds)");
-        }
-        json_t *jv = json_array_get(p, 1);
-        double v;
-        if (json_is_number(jv))
-            v = json_number_value(jv);
-        else if (json_is_null(jv))
-            v = NAN;
-        else {
-            snprintf(f, sizeof f, "samples[%zu][1]", i);
-            return jfail(c, f, "value must be a number or null");
-        }
-        if (wb_add(b, w, t, v) < 0)
-            return jfail(c, f, "more than %u samples in one request", MAX_SAMPLES_PER_REQUEST);
-    }
-    return true;
+    wbuild *b = ud;
+    wser *w = wb_series(b, series);
+    if (!w) return HR_ELIMIT;
+    if (labels && !w->labels && !(w->labels = strdup(labels))) return HR_ENOMEM;
+    return wb_add(b, w, t, v);
 }
 
 void hrd_api_samples_post(hrd_req *r)
 {
-    json_error_t je;
-    json_t *doc =
-        json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!doc) {
-        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
-                        je.column);
-        return;
-    }
     wbuild b;
     wb_init(&b);
-    jctx c = {.r = r};
-    bool ok = true;
-    if (json_is_array(doc)) {
-        size_t i;
-        json_t *o;
-        json_array_foreach(doc, i, o)
-        {
-            snprintf(c.prefix, sizeof c.prefix, "[%zu].", i);
-            if (!(ok = parse_object(&c, o, &b))) break;
-        }
-    } else {
-        ok = parse_object(&c, doc, &b);
-    }
-    json_decref(doc);
-    if (ok) wb_commit(r, &b);
+    char field[200];
+    hr_error err = {0};
+    int rc = hr_samples_json_parse(r->body, r->len, json_emit, &b, field, sizeof field, &err);
+    if (rc == HR_EPARSE)
+        hrd_reply_error(r, 400, "bad_json", NULL, "%s", err.msg);
+    else if (rc == HR_EINVAL)
+        hrd_reply_error(r, 400, "invalid_field", field, "%s", err.msg);
+    else if (rc < 0)
+        hrd_reply_error(r, 413, "too_large", NULL,
+                        "body: more than %u samples or %u series in one request",
+                        MAX_SAMPLES_PER_REQUEST, MAX_SERIES_PER_REQUEST);
+    else
+        wb_commit(r, &b);
     wb_release(&b);
 }
 
@@ -249,7 +149,7 @@ typedef struct lpctx {
 static int lp_emit(void *ud, const char *key, size_t line, int64_t t, double v)
 {
     lpctx *c = ud;
-    if (!hrd_series_name_ok(key))
+    if (!hr_series_key_ok(key))
         return hr_error_set(c->err, HR_EPARSE, "line %zu: \"%.80s\" is not a series name", line,
                             key);
     wser *w = wb_series(c->b, key);

@@ -114,17 +114,6 @@ static int64_t store_now(const hrd_store *s)
     return s->o.now ? s->o.now(s->o.now_ud) : (int64_t)time(NULL);
 }
 
-bool hrd_series_name_ok(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > HRD_SERIES_NAME_MAX) return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c <= 0x20 || c >= 0x7f || strchr("\"\\?#%{}", c)) return false;
-    }
-    return name[0] != '/' && name[n - 1] != '/';
-}
-
 static int open_db(const char *path, sqlite3 **out, hr_error *err)
 {
     sqlite3 *db = NULL;

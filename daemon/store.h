@@ -26,7 +26,7 @@
 
 #include <jansson.h>
 
-#define HRD_SERIES_NAME_MAX 200
+#define HRD_SERIES_NAME_MAX HR_SERIES_KEY_MAX
 #define HRD_HOURLY_STEP     3600
 
 typedef struct hrd_store hrd_store;
@@ -51,7 +51,7 @@ void hrd_store_close(hrd_store *s);
 
 /* One series' samples in a write. */
 typedef struct hrd_write {
-    const char *series; /* validated by the caller: hrd_series_name_ok */
+    const char *series; /* validated by the caller: hr_series_key_ok */
     const char *labels; /* JSON object text or NULL; stored when the series is created */
     int64_t *t;         /* sorted in place by hrd_store_write */
     double *v;
@@ -92,11 +92,6 @@ typedef struct hrd_store_stats {
     uint64_t db_bytes;
 } hrd_store_stats;
 void hrd_store_get_stats(hrd_store *s, hrd_store_stats *st);
-
-/* A series name: 1..HRD_SERIES_NAME_MAX bytes of printable ASCII without
- * space and " \\ ? # % { }, not starting or ending with '/' (line-protocol
- * keys such as "disk.free,path=/var" are names). */
-bool hrd_series_name_ok(const char *name);
 
 /* ---- fleet objects, modes, tokens, journal (store_objects.c) -------------------- */
 

@@ -119,4 +119,34 @@ typedef int (*hr_lp_emit)(void *ud, const char *key, size_t line, int64_t t, dou
 HR_EXPORT int hr_lineproto_parse(const char *buf, size_t len, const char *precision,
                                  int64_t now_sec, hr_lp_emit emit, void *ud, hr_error *err);
 
+/* ---- series keys and JSON sample batches ----------------------------------------------- */
+
+#define HR_SERIES_KEY_MAX 200
+
+/* A series key: 1..HR_SERIES_KEY_MAX bytes of printable ASCII without
+ * space and " \\ ? # % { }, not starting or ending with '/' (line-protocol
+ * keys such as "disk.free,path=/var" are keys). */
+HR_EXPORT bool hr_series_key_ok(const char *key);
+
+/* Called once per sample; `labels` is the batch's labels as compact JSON
+ * with sorted keys, or NULL. A negative return stops parsing. */
+typedef int (*hr_samples_emit)(void *ud, const char *series, const char *labels, int64_t t,
+                               double v);
+
+#define HR_SAMPLES_MAX_LABELS 64
+
+/* Parse a JSON ingestion body: one object
+ *   {"series": KEY, "labels": {"k": "v", ...}, "samples": [[unix_seconds, value], ...]}
+ * or an array of them. Timestamps are integers (a real with an integral
+ * value is accepted); values are numbers, or null for a gap (NaN). Unknown
+ * members, labels that are not strings (at most HR_SAMPLES_MAX_LABELS, keys
+ * up to 128 bytes, values up to 1024) and keys failing hr_series_key_ok are
+ * errors. Nothing is emitted unless the whole body is valid.
+ * On failure: HR_EPARSE for malformed JSON ("body: ... at line L column C",
+ * `field` set to ""), HR_EINVAL for an invalid member, with `field` (when
+ * not NULL) set to its path, e.g. "[2].samples[3][1]", and the message
+ * starting with that path. Returns the number of samples emitted. */
+HR_EXPORT int hr_samples_json_parse(const char *buf, size_t len, hr_samples_emit emit, void *ud,
+                                    char *field, size_t field_size, hr_error *err);
+
 #endif

@@ -215,12 +215,12 @@ static void test_limits(void **state)
     assert_int_equal(hrd_store_write(s, w, 50, NULL, &err), 0);
     hrd_store_get_stats(s, &st);
     assert_int_equal(st.series, 50);
-    assert_true(hrd_series_name_ok("a.b:c-d_9"));
-    assert_false(hrd_series_name_ok(""));
-    assert_false(hrd_series_name_ok("a b"));
-    assert_true(hrd_series_name_ok("disk.free,path=/var"));
-    assert_false(hrd_series_name_ok("/a"));
-    assert_false(hrd_series_name_ok("a?b"));
+    assert_true(hr_series_key_ok("a.b:c-d_9"));
+    assert_false(hr_series_key_ok(""));
+    assert_false(hr_series_key_ok("a b"));
+    assert_true(hr_series_key_ok("disk.free,path=/var"));
+    assert_false(hr_series_key_ok("/a"));
+    assert_false(hr_series_key_ok("a?b"));
     hrd_store_close(s);
 }
 
