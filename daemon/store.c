@@ -25,12 +25,14 @@ typedef struct sample {
 typedef struct series {
     int64_t id;
     char *name;
-    bool has_last, txn_has_last, created_in_txn;
-    int64_t last_t, txn_last_t;
-    sample *head; /* samples not yet in chunks, ascending */
+    bool created_in_txn;
+    bool has_chunk;      /* chunk_max_t is valid */
+    int64_t chunk_max_t; /* newest timestamp in chunks: samples at or before it are skipped */
+    sample *head;        /* samples not yet in chunks, ascending, unique timestamps */
     size_t nhead, headcap;
-    int64_t *rows; /* head row ids */
-    size_t nrows, rowcap;
+    int64_t wal_min; /* a wal row at or before the oldest holding a head sample (0: none) */
+    int64_t *txn_t;  /* timestamps added by the open transaction, ascending */
+    size_t ntxn, txncap;
 } series;
 
 typedef struct pending {
@@ -47,7 +49,6 @@ typedef struct pending {
 /* What a committed transaction adds to the in-memory heads. */
 typedef struct txn_add {
     series *ser;
-    int64_t row;
     const int64_t *t;
     const double *v;
     size_t n;
@@ -66,15 +67,16 @@ struct hrd_store {
     hr_map byname; /* name -> series* (mutated by the writer under mu) */
     series **all;  /* every series, for maintenance */
     size_t nall, allcap;
-    hr_vec adds; /* txn_add, writer only */
+    hr_vec adds;      /* txn_add, writer only */
+    hr_vec walbuf;    /* bytes of the wal row being built, writer only */
+    int64_t wal_last; /* newest wal row id */
     hrd_store_stats st;
 };
 
 static const char *schema =
     "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
     " labels TEXT, created INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS head(id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL,"
-    " data BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS wal(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS chunks(series_id INTEGER NOT NULL, res INTEGER NOT NULL,"
     " t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,"
     " PRIMARY KEY(series_id, res, t_min)) WITHOUT ROWID;"
@@ -155,7 +157,7 @@ static void series_free(series *ser)
     if (!ser) return;
     free(ser->name);
     free(ser->head);
-    free(ser->rows);
+    free(ser->txn_t);
     free(ser);
 }
 
@@ -174,20 +176,94 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static int head_push(series *ser, int64_t t, double v)
+/* Binary search for t in a sorted array of n timestamps (stride bytes). */
+static bool find_t(const void *base, size_t n, size_t stride, int64_t t)
 {
-    if (grow((void **)&ser->head, &ser->headcap, ser->nhead + 1, sizeof(sample)) < 0)
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t x = *(const int64_t *)((const char *)base + mid * stride);
+        if (x == t) return true;
+        if (x < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static bool head_has(const series *ser, int64_t t)
+{
+    if (ser->nhead && (t < ser->head[0].t || t > ser->head[ser->nhead - 1].t)) return false;
+    return find_t(ser->head, ser->nhead, sizeof(sample), t);
+}
+
+/* Insert t into the open transaction's sorted timestamps. */
+static int txn_insert(series *ser, int64_t t)
+{
+    if (grow((void **)&ser->txn_t, &ser->txncap, ser->ntxn + 1, sizeof(int64_t)) < 0)
         return HR_ENOMEM;
-    ser->head[ser->nhead++] = (sample){t, v};
+    size_t i = ser->ntxn;
+    while (i > 0 && ser->txn_t[i - 1] > t) {
+        ser->txn_t[i] = ser->txn_t[i - 1];
+        i--;
+    }
+    ser->txn_t[i] = t;
+    ser->ntxn++;
     return 0;
 }
 
-static int rows_push(series *ser, int64_t row)
+/* Merge sorted samples (timestamps not in the head) into the head. */
+static int head_merge(series *ser, const int64_t *t, const double *v, size_t n)
 {
-    if (grow((void **)&ser->rows, &ser->rowcap, ser->nrows + 1, sizeof(int64_t)) < 0)
+    if (grow((void **)&ser->head, &ser->headcap, ser->nhead + n, sizeof(sample)) < 0)
         return HR_ENOMEM;
-    ser->rows[ser->nrows++] = row;
+    size_t i = ser->nhead, j = n, k = ser->nhead + n;
+    while (j > 0) {
+        if (i > 0 && ser->head[i - 1].t > t[j - 1])
+            ser->head[--k] = ser->head[--i];
+        else
+            --k, --j, ser->head[k] = (sample){t[j], v[j]};
+    }
+    ser->nhead += n;
     return 0;
+}
+
+/* Append a wal record: series id (8 bytes LE), blob length (4 bytes LE),
+ * a Gorilla chunk of the samples. */
+static int wal_record(hr_vec *buf, int64_t id, const int64_t *t, const double *v, size_t n)
+{
+    for (size_t off = 0; off < n; off += HR_CHUNK_MAX_SAMPLES) {
+        size_t k = n - off < HR_CHUNK_MAX_SAMPLES ? n - off : HR_CHUNK_MAX_SAMPLES;
+        uint8_t *blob;
+        size_t len;
+        int rc = hr_chunk_encode(t + off, v + off, k, &blob, &len);
+        if (rc < 0) return rc;
+        uint8_t hdr[12];
+        for (int b = 0; b < 8; b++) hdr[b] = (uint8_t)((uint64_t)id >> (8 * b));
+        for (int b = 0; b < 4; b++) hdr[8 + b] = (uint8_t)(len >> (8 * b));
+        rc = hr_vec_reserve(buf, buf->len + sizeof hdr + len);
+        if (rc == 0) {
+            memcpy((uint8_t *)buf->data + buf->len, hdr, sizeof hdr);
+            memcpy((uint8_t *)buf->data + buf->len + sizeof hdr, blob, len);
+            buf->len += sizeof hdr + len;
+        }
+        free(blob);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+static int insert_wal(hrd_store *s, const hr_vec *buf, int64_t *row, hr_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->wdb, "INSERT INTO wal(data) VALUES(?)", -1, &st, NULL))
+        return hrd__sql_error(err, s->wdb, "wal insert");
+    sqlite3_bind_blob64(st, 1, buf->data, buf->len, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : hrd__sql_error(err, s->wdb, "wal insert");
+    sqlite3_finalize(st);
+    if (rc == 0) *row = sqlite3_last_insert_rowid(s->wdb);
+    return rc;
 }
 
 /* Register a series in the indexes (caller holds mu). */
@@ -219,7 +295,7 @@ static int load(hrd_store *s, hr_error *err)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return hrd__sql_error(err, s->wdb, "loading series");
-    /* Newest stored timestamp per series (chunks), then the head rows. */
+    /* Newest compacted timestamp per series, then the wal replayed. */
     if (sqlite3_prepare_v2(s->wdb,
                            "SELECT s.name, max(c.t_max), sum(length(c.data)), sum(c.n)"
                            " FROM chunks c JOIN series s ON s.id = c.series_id GROUP BY s.id",
@@ -228,47 +304,81 @@ static int load(hrd_store *s, hr_error *err)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         series *ser = hr_map_get(&s->byname, (const char *)sqlite3_column_text(st, 0));
         if (!ser) continue;
-        ser->has_last = true;
-        ser->last_t = sqlite3_column_int64(st, 1);
+        ser->has_chunk = true;
+        ser->chunk_max_t = sqlite3_column_int64(st, 1);
         s->st.chunk_bytes += (uint64_t)sqlite3_column_int64(st, 2);
         s->st.chunk_samples += (uint64_t)sqlite3_column_int64(st, 3);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return hrd__sql_error(err, s->wdb, "loading chunks");
-    if (sqlite3_prepare_v2(s->wdb,
-                           "SELECT h.id, s.name, h.data FROM head h JOIN series s"
-                           " ON s.id = h.series_id ORDER BY h.id",
-                           -1, &st, NULL))
-        return hrd__sql_error(err, s->wdb, "loading head");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        series *ser = hr_map_get(&s->byname, (const char *)sqlite3_column_text(st, 1));
-        if (!ser) continue;
-        hr_chunk_iter it;
-        const uint8_t *blob = sqlite3_column_blob(st, 2);
-        int n = hr_chunk_iter_init(&it, blob, (size_t)sqlite3_column_bytes(st, 2),
-                                   HR_CHUNK_MAX_SAMPLES, err);
-        int64_t t;
-        double v;
-        int r = n;
-        while (r >= 0 && (r = hr_chunk_iter_next(&it, &t, &v, err)) == 1) {
-            if (head_push(ser, t, v) < 0) r = hr_error_set(err, HR_ENOMEM, "out of memory");
-            ser->has_last = true;
-            ser->last_t = t;
-        }
-        if (r >= 0) r = rows_push(ser, sqlite3_column_int64(st, 0));
-        if (r < 0) {
-            sqlite3_finalize(st);
-            hr_error_prefix(err, "head row %lld", (long long)sqlite3_column_int64(st, 0));
-            return r;
-        }
-        s->st.head_samples += (uint64_t)n;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return hrd__sql_error(err, s->wdb, "loading head");
+    hr_map byid;
+    hr_map_init(&byid, 0);
     for (size_t i = 0; i < s->nall; i++) {
-        s->all[i]->txn_last_t = s->all[i]->last_t;
-        s->all[i]->txn_has_last = s->all[i]->has_last;
+        char key[24];
+        snprintf(key, sizeof key, "%lld", (long long)s->all[i]->id);
+        if (hr_map_put(&byid, key, s->all[i], NULL) < 0) {
+            hr_map_release(&byid);
+            return hr_error_set(err, HR_ENOMEM, "out of memory");
+        }
     }
+    if (sqlite3_prepare_v2(s->wdb, "SELECT id, data FROM wal ORDER BY id", -1, &st, NULL)) {
+        hr_map_release(&byid);
+        return hrd__sql_error(err, s->wdb, "loading the wal");
+    }
+    int r = 0;
+    int64_t *tt = NULL;
+    double *vv = NULL;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t row = sqlite3_column_int64(st, 0);
+        const uint8_t *d = sqlite3_column_blob(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1), pos = 0;
+        s->wal_last = row;
+        while (r == 0 && pos < len) {
+            if (len - pos < 12) {
+                r = hr_error_set(err, HR_EPARSE, "wal row %lld: truncated record", (long long)row);
+                break;
+            }
+            uint64_t id = 0;
+            uint32_t bl = 0;
+            for (int b = 0; b < 8; b++) id |= (uint64_t)d[pos + (size_t)b] << (8 * b);
+            for (int b = 0; b < 4; b++) bl |= (uint32_t)d[pos + 8 + (size_t)b] << (8 * b);
+            pos += 12;
+            if (bl > len - pos) {
+                r = hr_error_set(err, HR_EPARSE, "wal row %lld: truncated record", (long long)row);
+                break;
+            }
+            char key[24];
+            snprintf(key, sizeof key, "%lld", (long long)id);
+            series *ser = hr_map_get(&byid, key);
+            size_t n = 0;
+            free(tt);
+            free(vv);
+            tt = NULL, vv = NULL;
+            r = hr_chunk_decode(d + pos, bl, HR_CHUNK_MAX_SAMPLES, &tt, &vv, &n, err);
+            pos += bl;
+            if (r < 0) {
+                hr_error_prefix(err, "wal row %lld", (long long)row);
+                break;
+            }
+            if (!ser) continue;
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (ser->has_chunk && tt[i] <= ser->chunk_max_t) continue;
+                if (head_has(ser, tt[i]) || (k && tt[k - 1] == tt[i])) continue;
+                tt[k] = tt[i], vv[k] = vv[i], k++;
+            }
+            if (k == 0) continue;
+            if (ser->nhead == 0) ser->wal_min = row;
+            if (head_merge(ser, tt, vv, k) < 0) r = hr_error_set(err, HR_ENOMEM, "out of memory");
+            s->st.head_samples += k;
+        }
+    }
+    free(tt);
+    free(vv);
+    sqlite3_finalize(st);
+    hr_map_release(&byid);
+    if (r < 0) return r;
+    if (rc != SQLITE_DONE) return hrd__sql_error(err, s->wdb, "loading the wal");
     s->st.series = s->nall;
     return 0;
 }
@@ -300,19 +410,6 @@ static int sort_write(hrd_write *w)
     return 0;
 }
 
-static int insert_blob(sqlite3_stmt *st, int64_t series_id, const uint8_t *b, size_t len,
-                       int64_t *row)
-{
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, series_id);
-    sqlite3_bind_blob(st, 2, b, (int)len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_bind_null(st, 2);
-    if (rc != SQLITE_DONE) return HR_EIO;
-    if (row) *row = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
-    return 0;
-}
-
 /* Count the series a pending write would create (for the max_series check). */
 static size_t new_series(hrd_store *s, const pending *p)
 {
@@ -326,15 +423,12 @@ static size_t new_series(hrd_store *s, const pending *p)
     return k;
 }
 
-typedef struct wstmts {
-    sqlite3_stmt *ins_series, *ins_head;
-} wstmts;
-
-static int write_one(hrd_store *s, wstmts *ws, hrd_write *w, pending *p, hr_error *err)
+static int write_one(hrd_store *s, sqlite3_stmt *ins_series, hrd_write *w, pending *p,
+                     hr_error *err)
 {
     series *ser = hr_map_get(&s->byname, w->series);
     if (!ser) {
-        sqlite3_stmt *st = ws->ins_series;
+        sqlite3_stmt *st = ins_series;
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, w->series, -1, SQLITE_STATIC);
         if (w->labels)
@@ -357,55 +451,47 @@ static int write_one(hrd_store *s, wstmts *ws, hrd_write *w, pending *p, hr_erro
     if (sort_write(w) < 0) return hr_error_set(err, HR_ENOMEM, "out of memory");
     size_t kept = 0;
     for (size_t i = 0; i < w->n; i++) {
-        if (ser->txn_has_last && w->t[i] <= ser->txn_last_t) continue;
-        w->t[kept] = w->t[i];
+        int64_t t = w->t[i];
+        if (ser->has_chunk && t <= ser->chunk_max_t) continue; /* older than the chunks */
+        if (kept && w->t[kept - 1] == t) continue;             /* repeated in this write */
+        if (head_has(ser, t) || find_t(ser->txn_t, ser->ntxn, sizeof(int64_t), t)) continue;
+        if (txn_insert(ser, t) < 0) return hr_error_set(err, HR_ENOMEM, "out of memory");
+        w->t[kept] = t;
         w->v[kept] = w->v[i];
-        ser->txn_last_t = w->t[i];
-        ser->txn_has_last = true;
         kept++;
     }
     p->res.skipped += w->n - kept;
     p->res.stored += kept;
     if (kept == 0) return 0;
-    for (size_t off = 0; off < kept; off += HR_CHUNK_MAX_SAMPLES) {
-        size_t n = kept - off < HR_CHUNK_MAX_SAMPLES ? kept - off : HR_CHUNK_MAX_SAMPLES;
-        uint8_t *blob;
-        size_t len;
-        if (hr_chunk_encode(w->t + off, w->v + off, n, &blob, &len) < 0)
-            return hr_error_set(err, HR_ENOMEM, "out of memory");
-        int64_t row = 0;
-        int rc = insert_blob(ws->ins_head, ser->id, blob, len, &row);
-        free(blob);
-        if (rc < 0) return hrd__sql_error(err, s->wdb, "head insert");
-        txn_add a = {ser, row, w->t + off, w->v + off, n};
-        if (hr_vec_push(&s->adds, &a) < 0) return hr_error_set(err, HR_ENOMEM, "out of memory");
-    }
+    txn_add a = {ser, w->t, w->v, kept};
+    if (wal_record(&s->walbuf, ser->id, w->t, w->v, kept) < 0 || hr_vec_push(&s->adds, &a) < 0)
+        return hr_error_set(err, HR_ENOMEM, "out of memory");
     return 0;
 }
 
-/* After COMMIT: move the added samples into the in-memory heads. */
-static void apply_adds(hrd_store *s)
+/* After COMMIT of wal row `row`: move the added samples into the heads. */
+static void apply_adds(hrd_store *s, int64_t row)
 {
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->adds.len; i++) {
         txn_add *a = hr_vec_at(&s->adds, i);
-        for (size_t k = 0; k < a->n; k++) head_push(a->ser, a->t[k], a->v[k]);
-        rows_push(a->ser, a->row);
-        a->ser->has_last = true;
-        a->ser->last_t = a->t[a->n - 1];
-        s->st.head_samples += a->n;
+        if (a->ser->nhead == 0) a->ser->wal_min = row;
+        if (head_merge(a->ser, a->t, a->v, a->n) == 0) s->st.head_samples += a->n;
+        a->ser->ntxn = 0;
     }
     for (size_t i = 0; i < s->nall; i++) s->all[i]->created_in_txn = false;
     s->st.series = s->nall;
+    if (row) s->wal_last = row;
     pthread_mutex_unlock(&s->mu);
     s->adds.len = 0;
 }
 
-/* After ROLLBACK: forget series created in the transaction, reset the
- * per-transaction newest timestamps. */
+/* After ROLLBACK: forget series created in the transaction and the
+ * transaction's timestamps. */
 static void undo_txn(hrd_store *s)
 {
     pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->adds.len; i++) ((txn_add *)hr_vec_at(&s->adds, i))->ser->ntxn = 0;
     size_t k = 0;
     for (size_t i = 0; i < s->nall; i++) {
         series *ser = s->all[i];
@@ -414,8 +500,6 @@ static void undo_txn(hrd_store *s)
             series_free(ser);
             continue;
         }
-        ser->txn_last_t = ser->last_t;
-        ser->txn_has_last = ser->has_last;
         s->all[k++] = ser;
     }
     s->nall = k;
@@ -425,14 +509,13 @@ static void undo_txn(hrd_store *s)
 
 static void commit_group(hrd_store *s, pending *list)
 {
-    wstmts ws = {0};
+    sqlite3_stmt *ins_series = NULL;
     hr_error err = {0};
+    s->walbuf.len = 0;
     int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", &err);
     if (rc == 0 &&
-        (sqlite3_prepare_v2(s->wdb, "INSERT INTO series(name, labels, created) VALUES(?,?,?)", -1,
-                            &ws.ins_series, NULL) ||
-         sqlite3_prepare_v2(s->wdb, "INSERT INTO head(series_id, data) VALUES(?,?)", -1,
-                            &ws.ins_head, NULL)))
+        sqlite3_prepare_v2(s->wdb, "INSERT INTO series(name, labels, created) VALUES(?,?,?)", -1,
+                           &ins_series, NULL))
         rc = hrd__sql_error(&err, s->wdb, "prepare");
     size_t nwrites = 0;
     for (pending *p = list; p && rc == 0; p = p->next) {
@@ -444,16 +527,18 @@ static void commit_group(hrd_store *s, pending *list)
                                  s->o.max_series);
             continue;
         }
-        for (size_t i = 0; i < p->nw && rc == 0; i++) rc = write_one(s, &ws, &p->w[i], p, &err);
+        for (size_t i = 0; i < p->nw && rc == 0; i++)
+            rc = write_one(s, ins_series, &p->w[i], p, &err);
     }
-    sqlite3_finalize(ws.ins_series);
-    sqlite3_finalize(ws.ins_head);
+    sqlite3_finalize(ins_series);
+    int64_t row = 0;
+    if (rc == 0 && s->walbuf.len) rc = insert_wal(s, &s->walbuf, &row, &err);
     if (rc == 0 && nwrites)
         rc = hrd__sql_exec(s->wdb, "COMMIT", &err);
     else if (rc == 0)
         rc = hrd__sql_exec(s->wdb, "ROLLBACK", &err);
     if (rc == 0) {
-        apply_adds(s);
+        apply_adds(s, row);
         pthread_mutex_lock(&s->mu);
         s->st.commits += nwrites ? 1 : 0;
         for (pending *p = list; p; p = p->next) {
@@ -506,39 +591,42 @@ static int write_chunks(hrd_store *s, sqlite3_stmt *ins, int64_t id, int res, co
 
 typedef struct compact_job {
     series *ser;
-    size_t take;    /* head samples moved into chunks */
-    int64_t newrow; /* row holding the rest, 0 if none */
+    size_t take; /* head samples moved into chunks */
+    bool relog;  /* the rest logged again in a checkpoint wal row */
 } compact_job;
 
 /* Move full chunks out of the heads (all of a head when `all_before` is
- * past its first sample, so that downsampling sees every old sample). */
+ * past its first sample, so that downsampling sees every old sample), log
+ * again the heads that pin wal rows older than wal_keep_rows, and delete
+ * the wal rows no head needs any more. One transaction. */
 static int compact(hrd_store *s, int64_t all_before, hr_error *err)
 {
     size_t cs = s->o.chunk_samples;
+    int64_t old = s->wal_last - (int64_t)s->o.wal_keep_rows;
     hr_vec jobs;
     hr_vec_init(&jobs, sizeof(compact_job), 0);
     for (size_t i = 0; i < s->nall; i++) {
         series *ser = s->all[i];
         if (ser->nhead == 0) continue;
-        compact_job j = {ser, ser->nhead / cs * cs, 0};
+        compact_job j = {ser, ser->nhead / cs * cs, false};
         if (ser->head[0].t < all_before) j.take = ser->nhead;
-        if (j.take && hr_vec_push(&jobs, &j) < 0) {
+        j.relog = j.take < ser->nhead && ser->wal_min <= old;
+        if ((j.take || j.relog) && hr_vec_push(&jobs, &j) < 0) {
             hr_vec_release(&jobs);
             return hr_error_set(err, HR_ENOMEM, "out of memory");
         }
     }
     if (jobs.len == 0) return 0;
-    sqlite3_stmt *ins = NULL, *del = NULL, *insh = NULL;
+    sqlite3_stmt *ins = NULL, *del = NULL;
     int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", err);
     if (rc == 0 &&
         (sqlite3_prepare_v2(s->wdb,
                             "INSERT OR REPLACE INTO chunks(series_id, res, t_min, t_max, n, data)"
                             " VALUES(?,?,?,?,?,?)",
                             -1, &ins, NULL) ||
-         sqlite3_prepare_v2(s->wdb, "DELETE FROM head WHERE id = ?", -1, &del, NULL) ||
-         sqlite3_prepare_v2(s->wdb, "INSERT INTO head(series_id, data) VALUES(?,?)", -1, &insh,
-                            NULL)))
+         sqlite3_prepare_v2(s->wdb, "DELETE FROM wal WHERE id < ?", -1, &del, NULL)))
         rc = hrd__sql_error(err, s->wdb, "prepare");
+    s->walbuf.len = 0;
     int64_t *t = NULL;
     double *v = NULL;
     for (size_t k = 0; k < jobs.len && rc == 0; k++) {
@@ -553,32 +641,33 @@ static int compact(hrd_store *s, int64_t all_before, hr_error *err)
             rc = hr_error_set(err, HR_ENOMEM, "out of memory");
             break;
         }
-        for (size_t i = 0; i < n; i++) {
-            t[i] = ser->head[i].t;
-            v[i] = ser->head[i].v;
-        }
+        for (size_t i = 0; i < n; i++) t[i] = ser->head[i].t, v[i] = ser->head[i].v;
         rc = write_chunks(s, ins, ser->id, 0, t, v, j->take, cs);
-        for (size_t r = 0; rc == 0 && r < ser->nrows; r++) {
-            sqlite3_reset(del);
-            sqlite3_bind_int64(del, 1, ser->rows[r]);
-            if (sqlite3_step(del) != SQLITE_DONE) rc = HR_EIO;
-        }
-        if (rc == 0 && j->take < n) {
-            uint8_t *blob;
-            size_t len;
-            rc = hr_chunk_encode(t + j->take, v + j->take, n - j->take, &blob, &len);
-            if (rc == 0) {
-                rc = insert_blob(insh, ser->id, blob, len, &j->newrow);
-                free(blob);
-            }
-        }
+        if (rc == 0 && j->relog)
+            rc = wal_record(&s->walbuf, ser->id, t + j->take, v + j->take, n - j->take);
         if (rc < 0 && !err->msg[0]) hrd__sql_error(err, s->wdb, "compaction");
     }
     free(t);
     free(v);
+    int64_t row = 0;
+    if (rc == 0 && s->walbuf.len) rc = insert_wal(s, &s->walbuf, &row, err);
+    /* The oldest wal row still needed once this commits. */
+    int64_t keep = row ? row : s->wal_last + 1;
+    size_t jk = 0;
+    for (size_t i = 0; rc == 0 && i < s->nall; i++) {
+        series *ser = s->all[i];
+        compact_job *j = jk < jobs.len ? hr_vec_at(&jobs, jk) : NULL;
+        bool is_job = j && j->ser == ser;
+        if (is_job) jk++;
+        if (ser->nhead == 0 || (is_job && (j->take == ser->nhead || j->relog))) continue;
+        if (ser->wal_min < keep) keep = ser->wal_min;
+    }
+    if (rc == 0) {
+        sqlite3_bind_int64(del, 1, keep);
+        if (sqlite3_step(del) != SQLITE_DONE) rc = hrd__sql_error(err, s->wdb, "wal truncation");
+    }
     sqlite3_finalize(ins);
     sqlite3_finalize(del);
-    sqlite3_finalize(insh);
     if (rc == 0) rc = hrd__sql_exec(s->wdb, "COMMIT", err);
     if (rc < 0) {
         sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
@@ -589,12 +678,19 @@ static int compact(hrd_store *s, int64_t all_before, hr_error *err)
     for (size_t k = 0; k < jobs.len; k++) {
         compact_job *j = hr_vec_at(&jobs, k);
         series *ser = j->ser;
+        if (j->take) {
+            ser->has_chunk = true;
+            ser->chunk_max_t = ser->head[j->take - 1].t;
+        }
         memmove(ser->head, ser->head + j->take, (ser->nhead - j->take) * sizeof(sample));
         ser->nhead -= j->take;
         s->st.head_samples -= j->take;
-        ser->nrows = 0;
-        if (j->newrow) rows_push(ser, j->newrow);
+        if (ser->nhead == 0)
+            ser->wal_min = 0;
+        else if (j->relog)
+            ser->wal_min = row;
     }
+    if (row) s->wal_last = row;
     pthread_mutex_unlock(&s->mu);
     hr_vec_release(&jobs);
     return 0;
@@ -1020,6 +1116,7 @@ int hrd_store_open(const hrd_store_opts *o, hrd_store **out, hr_error *err)
     if (s->o.chunk_samples > HR_CHUNK_MAX_SAMPLES) s->o.chunk_samples = HR_CHUNK_MAX_SAMPLES;
     if (s->o.maintain_sec <= 0) s->o.maintain_sec = 60;
     if (!s->o.max_series) s->o.max_series = 1000000;
+    if (!s->o.wal_keep_rows) s->o.wal_keep_rows = 4096;
     s->o.dir = NULL;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->amu, NULL);
@@ -1029,6 +1126,7 @@ int hrd_store_open(const hrd_store_opts *o, hrd_store **out, hr_error *err)
     pthread_cond_init(&s->rcond, NULL);
     hr_map_init(&s->byname, 0);
     hr_vec_init(&s->adds, sizeof(txn_add), 0);
+    hr_vec_init(&s->walbuf, 1, 0);
     size_t plen = strlen(o->dir) + sizeof "/headroom.db";
     s->path = malloc(plen);
     int rc = s->path ? 0 : hr_error_set(err, HR_ENOMEM, "out of memory");
@@ -1063,6 +1161,7 @@ void hrd_store_close(hrd_store *s)
     free(s->all);
     hr_map_release(&s->byname);
     hr_vec_release(&s->adds);
+    hr_vec_release(&s->walbuf);
     sqlite3_close(s->wdb);
     sqlite3_close(s->adb);
     for (int i = 0; i < NREAD; i++) sqlite3_close(s->rdb[i]);

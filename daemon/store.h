@@ -1,16 +1,21 @@
 /* daemon/store.h - the daemon's durable store: SQLite in WAL mode.
  *
  * Telemetry: each series is a row of `series`; its samples live in Gorilla
- * chunks (include/headroom/store.h) in `chunks`, plus a small durable head
- * (`head` rows, one Gorilla blob per write) not yet compacted into a chunk.
+ * chunks (include/headroom/store.h) in `chunks`, and the newest ones in an
+ * in-memory head per series, made durable by the `wal` table.
  * Writes go through one writer thread that commits every queued write in a
- * single transaction (group commit, synchronous=FULL): hrd_store_write
- * returns only once its samples are on disk, so an acknowledged sample
- * survives kill -9 and power loss.
+ * single transaction (group commit, synchronous=FULL) holding one wal row
+ * (a Gorilla record per series written): hrd_store_write returns only once
+ * its samples are on disk, so an acknowledged sample survives kill -9 and
+ * power loss. After each group, heads of `chunk_samples` or more move into
+ * chunks; wal rows no head needs are deleted, and heads that pin rows older
+ * than `wal_keep_rows` are logged again (a checkpoint). On open, the wal is
+ * replayed into the heads.
  *
- * A series is append-only: a sample at or before the series' newest stored
- * timestamp is skipped and counted (so a retried write is idempotent).
- * Samples of one series inside one write are sorted by time first.
+ * Samples may arrive in any order while they are newer than the series'
+ * newest compacted sample (the head is the out-of-order window). A sample
+ * whose timestamp is already stored (a retry) or that is at or before the
+ * newest compacted sample is skipped and counted, never an error.
  *
  * Maintenance (run by the writer thread every `maintain_sec`): raw samples
  * older than `raw_retention_sec` are downsampled to hourly means and the
@@ -38,6 +43,7 @@ typedef struct hrd_store_opts {
     int64_t hourly_retention_sec; /* 0 = keep hourly points forever */
     double maintain_sec;          /* maintenance period of the writer (0 = 60) */
     size_t max_series;            /* 0 = 1,000,000 */
+    size_t wal_keep_rows;         /* checkpoint heads pinning older wal rows (0 = 4096) */
     /* Wall clock for retention (NULL = time(NULL)); tests pass their own. */
     int64_t (*now)(void *ud);
     void *now_ud;
@@ -60,7 +66,7 @@ typedef struct hrd_write {
 
 typedef struct hrd_write_result {
     size_t stored;  /* samples stored */
-    size_t skipped; /* samples at or before their series' newest timestamp */
+    size_t skipped; /* samples already stored, or older than their series' chunks */
 } hrd_write_result;
 
 /* Store the writes and wait until they are durable. All or nothing: on

@@ -6,6 +6,7 @@
 #include "daemon/store.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -274,6 +275,91 @@ static void test_concurrent(void **state)
     hrd_store_close(s);
 }
 
+static int64_t wal_rows(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/headroom.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM wal", -1, &st, NULL), 0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void test_out_of_order_and_wal(void **state)
+{
+    (void)state;
+    hrd_store_opts o = {.dir = dir, .chunk_samples = 100, .maintain_sec = 3600, .wal_keep_rows = 4};
+    hrd_store *s = NULL;
+    hr_error err = {0};
+    assert_int_equal(hrd_store_open(&o, &s, &err), 0);
+    /* One sample of "quiet" pins the first wal row. */
+    int64_t qt = 50;
+    double qv = 5;
+    hrd_write q = {"quiet", NULL, &qt, &qv, 1};
+    hrd_write_result r;
+    assert_int_equal(hrd_store_write(s, &q, 1, &r, &err), 0);
+    /* "busy": 3 samples per write, newest first, every other write late
+     * by one step but still inside the head (out of order). */
+    for (int k = 0; k < 20; k++) {
+        int64_t t[3];
+        double v[3];
+        int64_t base = k % 2 ? 100 * (k - 1) + 50 : 100 * (k + 1);
+        for (int i = 0; i < 3; i++) t[i] = base + 30 - 10 * i, v[i] = (double)t[i] / 10;
+        hrd_write w = {"busy", NULL, t, v, 3};
+        assert_int_equal(hrd_store_write(s, &w, 1, &r, &err), 0);
+        assert_int_equal(r.stored, 3);
+    }
+    hr_vec rt, rv;
+    read_all(s, "busy", &rt, &rv);
+    assert_int_equal(rt.len, 60);
+    hr_vec_release(&rt);
+    hr_vec_release(&rv);
+    /* 40 more fill the head to a chunk of 100, which is compacted. */
+    int64_t t40[40];
+    double v40[40];
+    for (int i = 0; i < 40; i++) t40[i] = 5000 + 10 * i, v40[i] = (double)t40[i] / 10;
+    hrd_write w40 = {"busy", NULL, t40, v40, 40};
+    assert_int_equal(hrd_store_write(s, &w40, 1, &r, &err), 0);
+    hrd_store_stats st;
+    hrd_store_get_stats(s, &st);
+    assert_int_equal(st.chunk_samples, 100);
+    /* A late sample older than the compacted chunks is skipped. */
+    int64_t lt = 0;
+    double lv = 1;
+    hrd_write late = {"busy", NULL, &lt, &lv, 1};
+    assert_int_equal(hrd_store_write(s, &late, 1, &r, &err), 0);
+    assert_int_equal(r.skipped, 1);
+    read_all(s, "busy", &rt, &rv);
+    size_t n = rt.len;
+    for (size_t i = 1; i < n; i++)
+        assert_true(((int64_t *)rt.data)[i] > ((int64_t *)rt.data)[i - 1]);
+    for (size_t i = 0; i < n; i++)
+        assert_near(((double *)rv.data)[i], (double)((int64_t *)rt.data)[i] / 10, 0);
+    assert_int_equal(n, 100);
+    hr_vec_release(&rt);
+    hr_vec_release(&rv);
+    /* The checkpoint logged "quiet" again: the wal stays short. */
+    print_message("wal rows after 22 writes: %lld\n", (long long)wal_rows());
+    assert_true(wal_rows() <= 6);
+    hrd_store_close(s);
+    assert_int_equal(hrd_store_open(&o, &s, &err), 0);
+    read_all(s, "quiet", &rt, &rv);
+    assert_int_equal(rt.len, 1);
+    assert_near(((double *)rv.data)[0], 5, 0);
+    hr_vec_release(&rt);
+    hr_vec_release(&rv);
+    read_all(s, "busy", &rt, &rv);
+    assert_int_equal(rt.len, 100);
+    hr_vec_release(&rt);
+    hr_vec_release(&rv);
+    hrd_store_close(s);
+}
+
 static void test_objects(void **state)
 {
     (void)state;
@@ -327,6 +413,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_downsampling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_order_and_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
