@@ -21,20 +21,29 @@
 typedef struct wser {
     char *name;
     char *labels;
-    hr_vec t, v;
+    size_t n; /* samples */
 } wser;
 
+typedef struct wsample {
+    size_t si; /* index in sers */
+    int64_t t;
+    double v;
+} wsample;
+
+/* Samples are collected in arrival order in one array and grouped by
+ * series at commit (a counting sort): two allocations per new series (its
+ * name here and in the index), none per sample. */
 typedef struct wbuild {
     hr_map idx; /* name -> (index + 1) */
     hr_vec sers;
-    size_t total;
+    hr_vec samples; /* wsample */
 } wbuild;
 
 static void wb_init(wbuild *b)
 {
     hr_map_init(&b->idx, MAX_SERIES_PER_REQUEST);
     hr_vec_init(&b->sers, sizeof(wser), MAX_SERIES_PER_REQUEST);
-    b->total = 0;
+    hr_vec_init(&b->samples, sizeof(wsample), MAX_SAMPLES_PER_REQUEST);
 }
 
 static void wb_release(wbuild *b)
@@ -43,39 +52,37 @@ static void wb_release(wbuild *b)
         wser *w = hr_vec_at(&b->sers, i);
         free(w->name);
         free(w->labels);
-        hr_vec_release(&w->t);
-        hr_vec_release(&w->v);
     }
     hr_vec_release(&b->sers);
+    hr_vec_release(&b->samples);
     hr_map_release(&b->idx);
 }
 
-/* The series entry for `name` (created on first use). NULL on a limit. */
-static wser *wb_series(wbuild *b, const char *name)
+/* The index of the series `name` (created on first use); negative on a
+ * limit or out of memory. */
+static long wb_series(wbuild *b, const char *name)
 {
     uintptr_t k = (uintptr_t)hr_map_get(&b->idx, name);
-    if (k) return hr_vec_at(&b->sers, k - 1);
+    if (k) return (long)k - 1;
     wser w = {.name = strdup(name)};
-    if (!w.name) return NULL;
-    hr_vec_init(&w.t, sizeof(int64_t), MAX_SAMPLES_PER_REQUEST);
-    hr_vec_init(&w.v, sizeof(double), MAX_SAMPLES_PER_REQUEST);
-    if (hr_vec_push(&b->sers, &w) < 0) {
+    if (!w.name) return HR_ENOMEM;
+    int rc = hr_vec_push(&b->sers, &w);
+    if (rc == 0) rc = hr_map_put(&b->idx, name, (void *)(uintptr_t)b->sers.len, NULL);
+    if (rc < 0) {
+        if (b->sers.len && ((wser *)hr_vec_at(&b->sers, b->sers.len - 1))->name == w.name)
+            b->sers.len--;
         free(w.name);
-        return NULL;
+        return rc;
     }
-    if (hr_map_put(&b->idx, name, (void *)(uintptr_t)b->sers.len, NULL) < 0) {
-        b->sers.len--;
-        free(w.name);
-        return NULL;
-    }
-    return hr_vec_at(&b->sers, b->sers.len - 1);
+    return (long)b->sers.len - 1;
 }
 
-static int wb_add(wbuild *b, wser *w, int64_t t, double v)
+static int wb_add(wbuild *b, long si, int64_t t, double v)
 {
-    if (b->total >= MAX_SAMPLES_PER_REQUEST) return HR_ELIMIT;
-    if (hr_vec_push(&w->t, &t) < 0 || hr_vec_push(&w->v, &v) < 0) return HR_ENOMEM;
-    b->total++;
+    wsample x = {(size_t)si, t, v};
+    int rc = hr_vec_push(&b->samples, &x);
+    if (rc < 0) return rc;
+    ((wser *)hr_vec_at(&b->sers, (size_t)si))->n++;
     return 0;
 }
 
@@ -83,20 +90,33 @@ static int wb_add(wbuild *b, wser *w, int64_t t, double v)
  * skipped). */
 static void wb_commit(hrd_req *r, wbuild *b)
 {
-    size_t n = b->sers.len;
+    size_t n = b->sers.len, total = b->samples.len;
     hrd_write *w = calloc(n ? n : 1, sizeof *w);
-    if (!w) {
+    size_t *off = calloc(n ? n : 1, sizeof *off);
+    int64_t *t = malloc((total ? total : 1) * sizeof *t);
+    double *v = malloc((total ? total : 1) * sizeof *v);
+    if (!w || !off || !t || !v) {
+        free(w), free(off), free(t), free(v);
         hrd_reply_error(r, 500, "internal", NULL, "out of memory");
         return;
     }
+    size_t pos = 0;
     for (size_t i = 0; i < n; i++) {
         wser *s = hr_vec_at(&b->sers, i);
-        w[i] = (hrd_write){s->name, s->labels, s->t.data, s->v.data, s->t.len};
+        off[i] = pos;
+        w[i] = (hrd_write){s->name, s->labels, t + pos, v + pos, s->n};
+        pos += s->n;
+    }
+    const wsample *x = b->samples.data;
+    for (size_t k = 0; k < total; k++) {
+        size_t at = off[x[k].si]++;
+        t[at] = x[k].t;
+        v[at] = x[k].v;
     }
     hrd_write_result res = {0};
     hr_error err = {0};
     int rc = hrd_store_write(r->srv->store, w, n, &res, &err);
-    free(w);
+    free(w), free(off), free(t), free(v);
     if (rc < 0) {
         hrd_reply_hr(r, rc, &err);
         return;
@@ -113,10 +133,11 @@ static void wb_commit(hrd_req *r, wbuild *b)
 static int json_emit(void *ud, const char *series, const char *labels, int64_t t, double v)
 {
     wbuild *b = ud;
-    wser *w = wb_series(b, series);
-    if (!w) return HR_ELIMIT;
+    long si = wb_series(b, series);
+    if (si < 0) return (int)si;
+    wser *w = hr_vec_at(&b->sers, (size_t)si);
     if (labels && !w->labels && !(w->labels = strdup(labels))) return HR_ENOMEM;
-    return wb_add(b, w, t, v);
+    return wb_add(b, si, t, v);
 }
 
 void hrd_api_samples_post(hrd_req *r)
@@ -152,9 +173,9 @@ static int lp_emit(void *ud, const char *key, size_t line, int64_t t, double v)
     if (!hr_series_key_ok(key))
         return hr_error_set(c->err, HR_EPARSE, "line %zu: \"%.80s\" is not a series name", line,
                             key);
-    wser *w = wb_series(c->b, key);
-    if (!w) return hr_error_set(c->err, HR_ELIMIT, "line %zu: too many series", line);
-    if (wb_add(c->b, w, t, v) < 0)
+    long si = wb_series(c->b, key);
+    if (si < 0) return hr_error_set(c->err, HR_ELIMIT, "line %zu: too many series", line);
+    if (wb_add(c->b, si, t, v) < 0)
         return hr_error_set(c->err, HR_ELIMIT, "line %zu: more than %u samples", line,
                             MAX_SAMPLES_PER_REQUEST);
     return 0;

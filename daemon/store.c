@@ -26,10 +26,12 @@ typedef struct series {
     int64_t id;
     char *name;
     bool created_in_txn;
+    bool ready;          /* in the store's list of heads holding a full chunk */
     bool has_chunk;      /* chunk_max_t is valid */
     int64_t chunk_max_t; /* newest timestamp in chunks: samples at or before it are skipped */
     sample *head;        /* samples not yet in chunks, ascending, unique timestamps */
     size_t nhead, headcap;
+    int64_t head_lo, head_hi; /* head[0].t and head[nhead-1].t when nhead > 0 */
     int64_t wal_min; /* a wal row at or before the oldest holding a head sample (0: none) */
     int64_t *txn_t;  /* timestamps added by the open transaction, ascending */
     size_t ntxn, txncap;
@@ -70,6 +72,8 @@ struct hrd_store {
     hr_vec adds;      /* txn_add, writer only */
     hr_vec walbuf;    /* bytes of the wal row being built, writer only */
     int64_t wal_last; /* newest wal row id */
+    int64_t wal_full; /* wal_last at the last full compaction pass */
+    hr_vec ready;     /* series* whose head holds a full chunk, writer only */
     hrd_store_stats st;
 };
 
@@ -194,7 +198,7 @@ static bool find_t(const void *base, size_t n, size_t stride, int64_t t)
 
 static bool head_has(const series *ser, int64_t t)
 {
-    if (ser->nhead && (t < ser->head[0].t || t > ser->head[ser->nhead - 1].t)) return false;
+    if (ser->nhead == 0 || t < ser->head_lo || t > ser->head_hi) return false;
     return find_t(ser->head, ser->nhead, sizeof(sample), t);
 }
 
@@ -226,6 +230,8 @@ static int head_merge(series *ser, const int64_t *t, const double *v, size_t n)
             --k, --j, ser->head[k] = (sample){t[j], v[j]};
     }
     ser->nhead += n;
+    ser->head_lo = ser->head[0].t;
+    ser->head_hi = ser->head[ser->nhead - 1].t;
     return 0;
 }
 
@@ -478,6 +484,9 @@ static void apply_adds(hrd_store *s, int64_t row)
         if (a->ser->nhead == 0) a->ser->wal_min = row;
         if (head_merge(a->ser, a->t, a->v, a->n) == 0) s->st.head_samples += a->n;
         a->ser->ntxn = 0;
+        if (!a->ser->ready && a->ser->nhead >= s->o.chunk_samples &&
+            hr_vec_push(&s->ready, &a->ser) == 0)
+            a->ser->ready = true;
     }
     for (size_t i = 0; i < s->nall; i++) s->all[i]->created_in_txn = false;
     s->st.series = s->nall;
@@ -599,23 +608,29 @@ typedef struct compact_job {
  * past its first sample, so that downsampling sees every old sample), log
  * again the heads that pin wal rows older than wal_keep_rows, and delete
  * the wal rows no head needs any more. One transaction. */
-static int compact(hrd_store *s, int64_t all_before, hr_error *err)
+static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
 {
     size_t cs = s->o.chunk_samples;
     int64_t old = s->wal_last - (int64_t)s->o.wal_keep_rows;
     hr_vec jobs;
     hr_vec_init(&jobs, sizeof(compact_job), 0);
-    for (size_t i = 0; i < s->nall; i++) {
-        series *ser = s->all[i];
+    /* A full pass looks at every series (checkpoints, wal truncation, the
+     * downsampling cutoff); otherwise only the heads known to be full. */
+    size_t nscan = full ? s->nall : s->ready.len;
+    series **scan = full ? s->all : s->ready.data;
+    for (size_t i = 0; i < nscan; i++) {
+        series *ser = scan[i];
         if (ser->nhead == 0) continue;
         compact_job j = {ser, ser->nhead / cs * cs, false};
         if (ser->head[0].t < all_before) j.take = ser->nhead;
-        j.relog = j.take < ser->nhead && ser->wal_min <= old;
+        j.relog = full && j.take < ser->nhead && ser->wal_min <= old;
         if ((j.take || j.relog) && hr_vec_push(&jobs, &j) < 0) {
             hr_vec_release(&jobs);
             return hr_error_set(err, HR_ENOMEM, "out of memory");
         }
     }
+    for (size_t i = 0; i < s->ready.len; i++) (*(series **)hr_vec_at(&s->ready, i))->ready = false;
+    s->ready.len = 0;
     if (jobs.len == 0) return 0;
     sqlite3_stmt *ins = NULL, *del = NULL;
     int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", err);
@@ -654,7 +669,7 @@ static int compact(hrd_store *s, int64_t all_before, hr_error *err)
     /* The oldest wal row still needed once this commits. */
     int64_t keep = row ? row : s->wal_last + 1;
     size_t jk = 0;
-    for (size_t i = 0; rc == 0 && i < s->nall; i++) {
+    for (size_t i = 0; rc == 0 && full && i < s->nall; i++) {
         series *ser = s->all[i];
         compact_job *j = jk < jobs.len ? hr_vec_at(&jobs, jk) : NULL;
         bool is_job = j && j->ser == ser;
@@ -662,7 +677,7 @@ static int compact(hrd_store *s, int64_t all_before, hr_error *err)
         if (ser->nhead == 0 || (is_job && (j->take == ser->nhead || j->relog))) continue;
         if (ser->wal_min < keep) keep = ser->wal_min;
     }
-    if (rc == 0) {
+    if (rc == 0 && full) {
         sqlite3_bind_int64(del, 1, keep);
         if (sqlite3_step(del) != SQLITE_DONE) rc = hrd__sql_error(err, s->wdb, "wal truncation");
     }
@@ -685,12 +700,14 @@ static int compact(hrd_store *s, int64_t all_before, hr_error *err)
         memmove(ser->head, ser->head + j->take, (ser->nhead - j->take) * sizeof(sample));
         ser->nhead -= j->take;
         s->st.head_samples -= j->take;
+        if (ser->nhead) ser->head_lo = ser->head[0].t;
         if (ser->nhead == 0)
             ser->wal_min = 0;
         else if (j->relog)
             ser->wal_min = row;
     }
     if (row) s->wal_last = row;
+    if (full) s->wal_full = s->wal_last;
     pthread_mutex_unlock(&s->mu);
     hr_vec_release(&jobs);
     return 0;
@@ -846,7 +863,7 @@ static int maintain(hrd_store *s, hr_error *err)
         int64_t c = now - s->o.raw_retention_sec;
         cutoff = c - ((c % HRD_HOURLY_STEP) + HRD_HOURLY_STEP) % HRD_HOURLY_STEP;
     }
-    int rc = compact(s, cutoff, err);
+    int rc = compact(s, cutoff, true, err);
     if (rc < 0 || s->o.raw_retention_sec <= 0) goto retention;
     /* Recomputed byte counts after the rewrite below. */
     rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", err);
@@ -905,7 +922,9 @@ static void *writer_main(void *arg)
             mrc = maintain(s, &merr);
             next_maint = hr_clock_sec() + s->o.maintain_sec;
         } else {
-            mrc = compact(s, INT64_MIN, &merr);
+            /* a full pass once a quarter of wal_keep_rows rows were added */
+            bool full = s->wal_last - s->wal_full >= (int64_t)(s->o.wal_keep_rows / 4 + 1);
+            mrc = compact(s, INT64_MIN, full, &merr);
         }
         pthread_mutex_lock(&s->mu);
         for (pending *p = list; p; p = p->next) {
@@ -1127,6 +1146,7 @@ int hrd_store_open(const hrd_store_opts *o, hrd_store **out, hr_error *err)
     hr_map_init(&s->byname, 0);
     hr_vec_init(&s->adds, sizeof(txn_add), 0);
     hr_vec_init(&s->walbuf, 1, 0);
+    hr_vec_init(&s->ready, sizeof(series *), 0);
     size_t plen = strlen(o->dir) + sizeof "/headroom.db";
     s->path = malloc(plen);
     int rc = s->path ? 0 : hr_error_set(err, HR_ENOMEM, "out of memory");
@@ -1162,6 +1182,7 @@ void hrd_store_close(hrd_store *s)
     hr_map_release(&s->byname);
     hr_vec_release(&s->adds);
     hr_vec_release(&s->walbuf);
+    hr_vec_release(&s->ready);
     sqlite3_close(s->wdb);
     sqlite3_close(s->adb);
     for (int i = 0; i < NREAD; i++) sqlite3_close(s->rdb[i]);

@@ -17,7 +17,19 @@ bool hr_series_key_ok(const char *key)
     if (n == 0 || n > HR_SERIES_KEY_MAX) return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)key[i];
-        if (c <= 0x20 || c >= 0x7f || strchr("\"\\?#%{}", c)) return false;
+        if (c <= 0x20 || c >= 0x7f) return false;
+        switch (c) {
+        case '"':
+        case '\\':
+        case '?':
+        case '#':
+        case '%':
+        case '{':
+        case '}':
+            return false;
+        default:
+            break;
+        }
     }
     return key[0] != '/' && key[n - 1] != '/';
 }
