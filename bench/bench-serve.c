@@ -10,11 +10,14 @@
  *       a plain SQLite table (WAL, synchronous=FULL), one transaction per
  *       batch of 1,000 (acknowledged when durable, like the daemon).
  *
- * Values are a noisy daily cycle rounded to 0.1 (like CPU percentages),
- * one sample per series every 300 s. */
+ * Values: with a PlanetLab directory (one file of 288 CPU percentages per
+ * VM, 300 s apart), series s replays file s % nfiles from an offset, day
+ * after day; without one, a noisy daily cycle rounded to 0.1. One sample
+ * per series every 300 s. */
 #include <headroom/headroom.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -33,8 +36,38 @@ static const char *token;
 static size_t nseries, nbatches, nclients;
 static double *lat; /* per request seconds */
 
+static double **traces; /* PlanetLab days, [ntraces][288] */
+static size_t ntraces;
+
+static void load_traces(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        perror(dir);
+        exit(1);
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) && ntraces < 20000) {
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "README.md")) continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        hr_series sr;
+        if (hr_series_read_lines(path, 0, 300, &sr, NULL) < 0 || sr.len != 288) continue;
+        traces = realloc(traces, (ntraces + 1) * sizeof *traces);
+        traces[ntraces++] = sr.values;
+        sr.values = NULL;
+        hr_series_release(&sr);
+    }
+    closedir(d);
+    if (!ntraces) {
+        fprintf(stderr, "bench-serve: no PlanetLab traces in %s\n", dir);
+        exit(1);
+    }
+}
+
 static double value_of(size_t series, size_t step)
 {
+    if (ntraces) return traces[series % ntraces][(step + series / ntraces * 37) % 288];
     double day = sin(2 * M_PI * (double)(step % 288) / 288.0);
     uint64_t h = (series * 2654435761u + step * 40503u) % 1000;
     return round((50 + 30 * day + (double)h / 100.0 + (double)(series % 7)) * 10) / 10;
@@ -47,7 +80,7 @@ static char *make_batch(size_t b, size_t *len)
     char *buf = malloc(cap);
     for (size_t j = 0; j < BATCH; j++) {
         size_t k = b * BATCH + j, s = k % nseries, step = k / nseries;
-        n += (size_t)snprintf(buf + n, cap - n, "cpu,host=h%05zu usage=%.1f %lld\n", s,
+        n += (size_t)snprintf(buf + n, cap - n, "cpu,host=h%05zu usage=%.17g %lld\n", s,
                               value_of(s, step), (long long)(T0 + 300 * (int64_t)step));
     }
     *len = n;
@@ -244,7 +277,8 @@ static size_t arg_size(const char *s)
 
 int main(int argc, char **argv)
 {
-    if (argc == 7 && !strcmp(argv[1], "ingest")) {
+    if ((argc == 7 || argc == 8) && !strcmp(argv[1], "ingest")) {
+        if (argc == 8) load_traces(argv[7]);
         port = (int)arg_size(argv[2]);
         token = argv[3];
         nseries = arg_size(argv[4]);
@@ -258,13 +292,14 @@ int main(int argc, char **argv)
         token = argv[3];
         return run_read(argv[4], arg_size(argv[5]));
     }
-    if (argc == 5 && !strcmp(argv[1], "sqlite")) {
+    if ((argc == 5 || argc == 6) && !strcmp(argv[1], "sqlite")) {
+        if (argc == 6) load_traces(argv[5]);
         nseries = arg_size(argv[3]);
         nbatches = arg_size(argv[4]);
         return run_sqlite(argv[2]);
     }
-    fprintf(stderr, "usage: bench-serve ingest PORT TOKEN SERIES BATCHES CLIENTS\n"
+    fprintf(stderr, "usage: bench-serve ingest PORT TOKEN SERIES BATCHES CLIENTS [PLANETLAB_DIR]\n"
                     "       bench-serve read PORT TOKEN NAME REPEAT\n"
-                    "       bench-serve sqlite DIR SERIES BATCHES\n");
+                    "       bench-serve sqlite DIR SERIES BATCHES [PLANETLAB_DIR]\n");
     return 2;
 }

@@ -3,18 +3,23 @@
 # (batches of 1,000, durable before the answer) against plain SQLite inserts
 # of the same samples, request latency, storage bytes per sample, reading a
 # 30-day 5-minute series, resident memory. Prints figures; asserts nothing.
-#   bench/serve.sh BUILD/headroom [SERIES] [BATCHES] [CLIENTS]
+#   bench/serve.sh BUILD/headroom SHARED_DATA_DIR [SERIES] [BATCHES] [CLIENTS]
+# Values are PlanetLab CPU traces (SHARED_DATA_DIR/planetlab/20110303).
 set -euo pipefail
-hr=${1:?usage: bench/serve.sh HEADROOM [SERIES] [BATCHES] [CLIENTS]}
-series=${2:-10000}
-batches=${3:-3000}
-clients=${4:-8}
+usage="usage: bench/serve.sh HEADROOM SHARED_DATA_DIR [SERIES] [BATCHES] [CLIENTS]"
+hr=${1:?$usage}
+shared=${2:?$usage}
+series=${3:-10000}
+batches=${4:-3000}
+clients=${5:-8}
+traces="$shared/planetlab/20110303"
+[[ -d "$traces" ]] || { echo "bench: $traces not found" >&2; exit 1; }
 bench="$(dirname "$hr")/bench-serve"
 tmp=$(mktemp -d)
 pid=
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-echo "headroom serve benchmark: $series series, $batches batches of 1,000 lines, $clients clients"
+echo "headroom serve benchmark: $series series (PlanetLab CPU traces), $batches batches of 1,000 lines, $clients clients"
 echo "machine: $(nproc) online CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 tok=$("$hr" token create --data "$tmp/d" --scope admin)
 "$hr" serve --data "$tmp/d" --listen 127.0.0.1:0 --port-file "$tmp/port" 2>"$tmp/log" &
@@ -22,7 +27,7 @@ pid=$!
 for _ in $(seq 100); do [[ -s "$tmp/port" ]] && break; sleep 0.05; done
 port=$(cat "$tmp/port")
 
-"$bench" ingest "$port" "$tok" "$series" "$batches" "$clients"
+"$bench" ingest "$port" "$tok" "$series" "$batches" "$clients" "$traces"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "daemon RSS after ingest ($series series): $((rss / 1024)) MiB"
 
@@ -60,6 +65,6 @@ db=$(du -sb "$tmp/d" | cut -f1)
 awk -v d="$db" -v s="$stored" 'BEGIN { printf "data directory: %.1f MiB, %.2f bytes/sample all included (WAL, head, indexes)\n", d / 1048576, d / (s + 8640) }'
 kill -TERM "$pid"; wait "$pid"; pid=
 
-"$bench" sqlite "$tmp" "$series" "$batches"
+"$bench" sqlite "$tmp" "$series" "$batches" "$traces"
 db=$(du -sb "$tmp/baseline.db"* | awk '{s += $1} END {print s}')
 awk -v d="$db" -v s="$((batches * 1000))" 'BEGIN { printf "baseline database: %.2f bytes/sample\n", d / s }'

@@ -132,7 +132,8 @@ static int open_db(const char *path, sqlite3 **out, hr_error *err)
     sqlite3_busy_timeout(db, 10000);
     int rc = hrd__sql_exec(db,
                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                           " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000;",
+                           " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000;"
+                           " PRAGMA journal_size_limit=67108864;",
                            err);
     if (rc < 0) {
         hr_error_prefix(err, "%s", path);
@@ -484,7 +485,7 @@ static void apply_adds(hrd_store *s, int64_t row)
         if (a->ser->nhead == 0) a->ser->wal_min = row;
         if (head_merge(a->ser, a->t, a->v, a->n) == 0) s->st.head_samples += a->n;
         a->ser->ntxn = 0;
-        if (!a->ser->ready && a->ser->nhead >= s->o.chunk_samples &&
+        if (!a->ser->ready && a->ser->nhead >= s->o.chunk_samples + s->o.chunk_samples / 2 &&
             hr_vec_push(&s->ready, &a->ser) == 0)
             a->ser->ready = true;
     }
@@ -621,7 +622,10 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
     for (size_t i = 0; i < nscan; i++) {
         series *ser = scan[i];
         if (ser->nhead == 0) continue;
-        compact_job j = {ser, ser->nhead / cs * cs, false};
+        /* Full chunks, keeping at least cs/2 newest samples in the head:
+         * the out-of-order window. */
+        size_t keep = cs / 2, take = ser->nhead > keep ? (ser->nhead - keep) / cs * cs : 0;
+        compact_job j = {ser, take, false};
         if (ser->head[0].t < all_before) j.take = ser->nhead;
         j.relog = full && j.take < ser->nhead && ser->wal_min <= old;
         if ((j.take || j.relog) && hr_vec_push(&jobs, &j) < 0) {

@@ -7,13 +7,15 @@
  * single transaction (group commit, synchronous=FULL) holding one wal row
  * (a Gorilla record per series written): hrd_store_write returns only once
  * its samples are on disk, so an acknowledged sample survives kill -9 and
- * power loss. After each group, heads of `chunk_samples` or more move into
- * chunks; wal rows no head needs are deleted, and heads that pin rows older
+ * power loss. After each group, heads holding 1.5 x `chunk_samples` move
+ * whole chunks of their oldest samples into `chunks`, keeping at least
+ * chunk_samples / 2 newest ones; wal rows no head needs are deleted, and heads that pin rows older
  * than `wal_keep_rows` are logged again (a checkpoint). On open, the wal is
  * replayed into the heads.
  *
  * Samples may arrive in any order while they are newer than the series'
- * newest compacted sample (the head is the out-of-order window). A sample
+ * newest compacted sample (the head, at least chunk_samples / 2 samples, is
+ * the out-of-order window). A sample
  * whose timestamp is already stored (a retry) or that is at or before the
  * newest compacted sample is skipped and counted, never an error.
  *

@@ -106,4 +106,20 @@ set -e
 kill -TERM "$pid"
 wait "$pid"
 pid=
+
+# TLS when a certificate is configured (GnuTLS through libmicrohttpd).
+if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=localhost -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
+    printf 'data: %s\ntls:\n  cert: %s\n  key: %s\n' "$tmp/d" "$tmp/cert.pem" "$tmp/key.pem" \
+        >"$tmp/cfg.yaml"
+    start
+    grep -q "serving on https://127.0.0.1:$(cat "$tmp/port")" "$tmp/log" || fail "https message"
+    n=$(curl -sfk "${auth[@]}" "https://127.0.0.1:$(cat "$tmp/port")/api/v1/series" |
+        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+    [[ $n == 1 ]] || fail "https read: $n series"
+    kill -TERM "$pid"
+    wait "$pid"
+    pid=
+fi
 echo "serve: ok"

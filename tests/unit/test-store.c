@@ -112,7 +112,8 @@ static void test_round_trip(void **state)
     assert_int_equal(st.samples_stored, 95);
     assert_int_equal(st.samples_skipped, 40);
     assert_int_equal(st.series, 1);
-    /* Compaction moves whole chunks of 10 out of the head after a write. */
+    /* Compaction moves whole chunks of 10 out of the head after a write,
+     * keeping at least 5 (the out-of-order window). */
     assert_int_equal(st.head_samples, 95 % 10);
     assert_int_equal(st.chunk_samples, 90);
     hrd_store_close(s);
@@ -319,11 +320,11 @@ static void test_out_of_order_and_wal(void **state)
     assert_int_equal(rt.len, 60);
     hr_vec_release(&rt);
     hr_vec_release(&rv);
-    /* 40 more fill the head to a chunk of 100, which is compacted. */
-    int64_t t40[40];
-    double v40[40];
-    for (int i = 0; i < 40; i++) t40[i] = 5000 + 10 * i, v40[i] = (double)t40[i] / 10;
-    hrd_write w40 = {"busy", NULL, t40, v40, 40};
+    /* 90 more: the head holds 150, a chunk of the oldest 100 is compacted. */
+    int64_t t40[90];
+    double v40[90];
+    for (int i = 0; i < 90; i++) t40[i] = 5000 + 10 * i, v40[i] = (double)t40[i] / 10;
+    hrd_write w40 = {"busy", NULL, t40, v40, 90};
     assert_int_equal(hrd_store_write(s, &w40, 1, &r, &err), 0);
     hrd_store_stats st;
     hrd_store_get_stats(s, &st);
@@ -340,7 +341,7 @@ static void test_out_of_order_and_wal(void **state)
         assert_true(((int64_t *)rt.data)[i] > ((int64_t *)rt.data)[i - 1]);
     for (size_t i = 0; i < n; i++)
         assert_near(((double *)rv.data)[i], (double)((int64_t *)rt.data)[i] / 10, 0);
-    assert_int_equal(n, 100);
+    assert_int_equal(n, 150);
     hr_vec_release(&rt);
     hr_vec_release(&rv);
     /* The checkpoint logged "quiet" again: the wal stays short. */
@@ -354,7 +355,7 @@ static void test_out_of_order_and_wal(void **state)
     hr_vec_release(&rt);
     hr_vec_release(&rv);
     read_all(s, "busy", &rt, &rv);
-    assert_int_equal(rt.len, 100);
+    assert_int_equal(rt.len, 150);
     hr_vec_release(&rt);
     hr_vec_release(&rv);
     hrd_store_close(s);
