@@ -104,3 +104,7 @@ echo
 echo "ETS online update and automatic fit (bench/bench-ets.c)"
 "$(dirname "$hr")/bench-ets" "$shared/m4-hourly-sample/Hourly-train-sample20.csv" \
     "$shared/m4-hourly-sample/Hourly-test-sample20.csv"
+
+echo
+echo "headroom serve: ingestion, reads, storage, memory (bench/serve.sh)"
+"$here/serve.sh" "$hr" "$shared"

@@ -488,11 +488,15 @@ void hrd_api_series_forecast(hrd_req *r)
     json_t *periods = json_array();
     for (size_t k = 0; k < mo.nperiods; k++)
         json_array_append_new(periods, json_integer((json_int_t)mo.periods[k]));
-    hrd_reply_json(r, 200,
-                   json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:o}", "series", name,
-                             "model", used, "fitted", fi.desc, "step", (json_int_t)step, "origin",
-                             (json_int_t)origin, "history", (json_int_t)s.len, "periods", periods,
-                             "levels", lv, "has_quantiles", f.has_quantiles, "forecast", pts));
+    json_t *ans = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:o}", "series", name,
+                            "model", used, "fitted", fi.desc, "step", (json_int_t)step, "origin",
+                            (json_int_t)origin, "history", (json_int_t)s.len, "periods", periods,
+                            "levels", lv, "has_quantiles", f.has_quantiles, "forecast", pts);
+    hr_error serr = {0};
+    if (ans && hrd_forecast_save(r->srv->store, name, ans, &serr) < 0)
+        fprintf(stderr, "headroom: forecast of %s not kept: %s\n", name, serr.msg);
+    hrd_reply_json(r, 200, ans);
+
 out:
     hr_forecast_release(&f);
     hr_model_free(m);

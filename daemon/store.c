@@ -90,7 +90,7 @@ static const char *schema =
     " updated INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, scope TEXT NOT NULL,"
     " created INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS forecasts(id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS forecasts(id INTEGER PRIMARY KEY, series TEXT NOT NULL,"
     " made INTEGER NOT NULL, body TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS plans(id INTEGER PRIMARY KEY, created INTEGER NOT NULL,"
     " status TEXT NOT NULL, body TEXT NOT NULL);"

@@ -133,6 +133,9 @@ int hrd_scope_rank(const char *scope);
 int64_t hrd_journal_append(hrd_store *s, const char *kind, const json_t *body, hr_error *err);
 int hrd_journal_list(hrd_store *s, int64_t after, size_t limit, json_t **out, hr_error *err);
 
+/* Keep a forecast (the API's JSON answer) of `series`; returns its id. */
+int64_t hrd_forecast_save(hrd_store *s, const char *series, const json_t *body, hr_error *err);
+
 /* The database handle for store_objects.c (one connection, serialised). */
 struct sqlite3;
 struct sqlite3 *hrd__store_admin_db(hrd_store *s);

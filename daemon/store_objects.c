@@ -236,19 +236,22 @@ int hrd_token_check(hrd_store *s, const char *tok)
 
 /* ---- journal -------------------------------------------------------------------------- */
 
-int64_t hrd_journal_append(hrd_store *s, const char *kind, const json_t *body, hr_error *err)
+/* Insert (a, b, JSON body) with the current time into one of the
+ * append-only tables; returns the row id. */
+static int64_t append_row(hrd_store *s, const char *sql, const char *a, const json_t *body,
+                          hr_error *err)
 {
     char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text) return hr_error_set(err, HR_ENOMEM, "out of memory");
     sqlite3 *db = hrd__store_admin_db(s);
     sqlite3_stmt *st = NULL;
-    int64_t id = prep(db, "INSERT INTO journal(at, kind, body) VALUES(?,?,?)", &st, err);
+    int64_t id = prep(db, sql, &st, err);
     if (id == 0) {
         sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
-        sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-            id = hrd__sql_error(err, db, "journal append");
+            id = hrd__sql_error(err, db, "append");
         else
             id = sqlite3_last_insert_rowid(db);
     }
@@ -256,6 +259,17 @@ int64_t hrd_journal_append(hrd_store *s, const char *kind, const json_t *body, h
     hrd__store_admin_unlock(s);
     free(text);
     return id;
+}
+
+int64_t hrd_forecast_save(hrd_store *s, const char *series, const json_t *body, hr_error *err)
+{
+    return append_row(s, "INSERT INTO forecasts(made, series, body) VALUES(?,?,?)", series, body,
+                      err);
+}
+
+int64_t hrd_journal_append(hrd_store *s, const char *kind, const json_t *body, hr_error *err)
+{
+    return append_row(s, "INSERT INTO journal(at, kind, body) VALUES(?,?,?)", kind, body, err);
 }
 
 int hrd_journal_list(hrd_store *s, int64_t after, size_t limit, json_t **out, hr_error *err)

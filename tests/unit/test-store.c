@@ -401,6 +401,9 @@ static void test_objects(void **state)
     assert_true(hrd_journal_append(s, "action", a, &err) == 1);
     assert_true(hrd_journal_append(s, "action", a, &err) == 2);
     json_decref(a);
+    json_t *fc = json_pack("{s:s}", "model", "auto");
+    assert_true(hrd_forecast_save(s, "cpu", fc, &err) == 1);
+    json_decref(fc);
     assert_int_equal(hrd_journal_list(s, 1, 10, &list, &err), 0);
     assert_int_equal(json_array_size(list), 1);
     json_decref(list);
