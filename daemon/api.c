@@ -31,7 +31,7 @@ const struct hrd_route hrd_routes[] = {
     {"POST", "/api/v1/plan/apply", SCOPE_ADMIN, hrd_api_unavailable, "plan"},
     {"GET", "/api/v1/anomalies", SCOPE_READ, hrd_api_unavailable, "anomalies"},
     {"GET", "/api/v1/alerts", SCOPE_READ, hrd_api_unavailable, "alerts"},
-    {"POST", "/api/v1/prom/write", SCOPE_WRITE, hrd_api_unavailable, "prom_write"},
+    {"POST", "/api/v1/prom/write", SCOPE_WRITE, hrd_api_prom_write, "prom_write"},
     {"GET", "/api/v1/*", SCOPE_READ, hrd_api_obj_list, "objects"},
     {"POST", "/api/v1/*", SCOPE_ADMIN, hrd_api_obj_create, "objects"},
     {"GET", "/api/v1/*/*", SCOPE_READ, hrd_api_obj_get, "objects"},
@@ -68,8 +68,6 @@ void hrd_api_unavailable(hrd_req *r)
         {"/api/v1/anomalies", "anomaly detection is not configured in the daemon yet"},
         {"/api/v1/alerts", "alerting (SLA breach, forecast accuracy, anomaly webhooks) is not "
                            "configured in the daemon yet"},
-        {"/api/v1/prom/write", "Prometheus remote write is not supported by this build: use "
-                               "/api/v1/write (line protocol) or /api/v1/samples"},
     };
     for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
         if (!strncmp(r->url, why[i].prefix, strlen(why[i].prefix))) {

@@ -84,6 +84,7 @@ void hrd_api_metrics(hrd_req *r);
 void hrd_api_openapi(hrd_req *r);
 void hrd_api_samples_post(hrd_req *r);
 void hrd_api_write_lp(hrd_req *r);
+void hrd_api_prom_write(hrd_req *r);
 void hrd_api_series_list(hrd_req *r);
 void hrd_api_series_samples(hrd_req *r);
 void hrd_api_series_forecast(hrd_req *r);

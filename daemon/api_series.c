@@ -165,18 +165,19 @@ void hrd_api_samples_post(hrd_req *r)
 typedef struct lpctx {
     wbuild *b;
     hr_error *err;
+    const char *unit; /* "line" or "timeseries" (1-based) in messages */
 } lpctx;
 
 static int lp_emit(void *ud, const char *key, size_t line, int64_t t, double v)
 {
     lpctx *c = ud;
     if (!hr_series_key_ok(key))
-        return hr_error_set(c->err, HR_EPARSE, "line %zu: \"%.80s\" is not a series name", line,
-                            key);
+        return hr_error_set(c->err, HR_EPARSE, "%s %zu: \"%.80s\" is not a series name", c->unit,
+                            line, key);
     long si = wb_series(c->b, key);
-    if (si < 0) return hr_error_set(c->err, HR_ELIMIT, "line %zu: too many series", line);
+    if (si < 0) return hr_error_set(c->err, HR_ELIMIT, "%s %zu: too many series", c->unit, line);
     if (wb_add(c->b, si, t, v) < 0)
-        return hr_error_set(c->err, HR_ELIMIT, "line %zu: more than %u samples", line,
+        return hr_error_set(c->err, HR_ELIMIT, "%s %zu: more than %u samples", c->unit, line,
                             MAX_SAMPLES_PER_REQUEST);
     return 0;
 }
@@ -186,12 +187,31 @@ void hrd_api_write_lp(hrd_req *r)
     wbuild b;
     wb_init(&b);
     hr_error err = {0};
-    lpctx c = {&b, &err};
+    lpctx c = {&b, &err, "line"};
     int rc = hr_lineproto_parse(r->body ? r->body : "", r->len, hrd_query(r, "precision"),
                                 (int64_t)time(NULL), lp_emit, &c, &err);
     if (rc < 0)
         hrd_reply_error(r, rc == HR_ELIMIT ? 413 : 400, "bad_line_protocol",
                         rc == HR_EINVAL ? "precision" : "body", "%s", err.msg);
+    else
+        wb_commit(r, &b);
+    wb_release(&b);
+}
+
+/* ---- POST /api/v1/prom/write (Prometheus remote write) ---------------------------------- */
+
+void hrd_api_prom_write(hrd_req *r)
+{
+    wbuild b;
+    wb_init(&b);
+    hr_error err = {0};
+    lpctx c = {&b, &err, "timeseries"};
+    size_t max = r->srv->cfg.max_body_bytes * 8;
+    int rc = hr_promwrite_parse(r->body ? r->body : "", r->len, max, lp_emit, &c, &err);
+    if (rc == HR_ELIMIT)
+        hrd_reply_error(r, 413, "too_large", "body", "%s", err.msg);
+    else if (rc < 0)
+        hrd_reply_error(r, 400, "bad_remote_write", "body", "%s", err.msg);
     else
         wb_commit(r, &b);
     wb_release(&b);

@@ -149,4 +149,21 @@ typedef int (*hr_samples_emit)(void *ud, const char *series, const char *labels,
 HR_EXPORT int hr_samples_json_parse(const char *buf, size_t len, hr_samples_emit emit, void *ud,
                                     char *field, size_t field_size, hr_error *err);
 
+/* ---- Prometheus remote write ------------------------------------------------------------
+ *
+ * A snappy-compressed (block format) protobuf WriteRequest, as Prometheus
+ * POSTs it. Each sample is emitted with the series key
+ *   NAME[,label=value...]    (NAME the __name__ label; others sorted by name)
+ * and its timestamp in Unix seconds (milliseconds rounded down). Prometheus
+ * staleness markers (a NaN with the bits 0x7ff0000000000002) are skipped;
+ * other values are emitted as they are. Nothing is emitted unless the whole
+ * request decodes and every series has a __name__ and a key of at most
+ * HR_LP_KEY_MAX bytes. Errors: HR_EPARSE ("snappy: ...", "protobuf: ...",
+ * "timeseries[3]: ..."), HR_ELIMIT when the uncompressed size exceeds
+ * `max_bytes`. Returns the number of samples emitted. */
+#define HR_PROM_STALE_NAN 0x7ff0000000000002ull
+
+HR_EXPORT int hr_promwrite_parse(const void *buf, size_t len, size_t max_bytes, hr_lp_emit emit,
+                                 void *ud, hr_error *err);
+
 #endif

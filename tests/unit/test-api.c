@@ -5,6 +5,10 @@
 
 #include "daemon/server.h"
 
+#include <snappy-c.h>
+
+#include "remote.pb-c.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -258,9 +262,76 @@ static void test_line_protocol(void **state)
     r = http("POST", "/api/v1/write", tok_write, "text/plain", "m\\ x v=1", 8);
     want_error(&r, 400, "bad_line_protocol", "body");
     assert_int_equal(nseries(), before);
-    /* Prometheus remote write is not in this build: an honest 503. */
-    r = http("POST", "/api/v1/prom/write", tok_write, "application/x-protobuf", "x", 1);
-    want_error(&r, 503, "not_configured", NULL);
+}
+
+/* A remote-write body: one series up{job="api"} with two samples. */
+static char *remote_write(size_t *len, const char *name)
+{
+    Prometheus__Label l[2];
+    prometheus__label__init(&l[0]);
+    prometheus__label__init(&l[1]);
+    l[0].name = "__name__", l[0].value = (char *)name;
+    l[1].name = "job", l[1].value = "api";
+    Prometheus__Label *lp[2] = {&l[0], &l[1]};
+    Prometheus__Sample sm[2];
+    Prometheus__Sample *sp[2] = {&sm[0], &sm[1]};
+    for (int i = 0; i < 2; i++) {
+        prometheus__sample__init(&sm[i]);
+        sm[i].value = 1 + i;
+        sm[i].timestamp = 1700000000000 + 60000 * i;
+    }
+    Prometheus__TimeSeries ts;
+    prometheus__time_series__init(&ts);
+    ts.n_labels = 2, ts.labels = lp, ts.n_samples = 2, ts.samples = sp;
+    Prometheus__TimeSeries *tsp[1] = {&ts};
+    Prometheus__WriteRequest wr;
+    prometheus__write_request__init(&wr);
+    wr.n_timeseries = 1, wr.timeseries = tsp;
+    size_t plen = prometheus__write_request__get_packed_size(&wr);
+    uint8_t *raw = malloc(plen);
+    prometheus__write_request__pack(&wr, raw);
+    size_t clen = snappy_max_compressed_length(plen);
+    char *out = malloc(clen);
+    assert_int_equal(snappy_compress((const char *)raw, plen, out, &clen), SNAPPY_OK);
+    free(raw);
+    *len = clen;
+    return out;
+}
+
+static void test_remote_write(void **state)
+{
+    (void)state;
+    size_t len;
+    char *body = remote_write(&len, "up");
+    resp r = http("POST", "/api/v1/prom/write", tok_write, "application/x-protobuf", body, len);
+    assert_int_equal(r.status, 204);
+    resp_free(&r);
+    free(body);
+    r = get("/api/v1/series/up,job=api/samples", tok_read);
+    assert_string_equal(r.body, "{\"series\":\"up,job=api\",\"samples\":"
+                                "[[1700000000,1],[1700000060,2]],\"next\":null}");
+    resp_free(&r);
+    size_t before = nseries();
+    /* bad snappy, bad protobuf inside good snappy, a name that is not a key */
+    r = http("POST", "/api/v1/prom/write", tok_write, "application/x-protobuf", "\xff\xff\xff", 3);
+    assert_non_null(strstr(r.body, "snappy"));
+    want_error(&r, 400, "bad_remote_write", "body");
+    char comp[64];
+    size_t clen = sizeof comp;
+    assert_int_equal(snappy_compress("\x0a\x05\x0a\x03", 4, comp, &clen), SNAPPY_OK);
+    r = http("POST", "/api/v1/prom/write", tok_write, "application/x-protobuf", comp, clen);
+    assert_non_null(strstr(r.body, "protobuf"));
+    want_error(&r, 400, "bad_remote_write", "body");
+    body = remote_write(&len, "has space");
+    r = http("POST", "/api/v1/prom/write", tok_write, "application/x-protobuf", body, len);
+    free(body);
+    assert_non_null(strstr(r.body, "is not a series name"));
+    want_error(&r, 400, "bad_remote_write", "body");
+    assert_int_equal(nseries(), before);
+    body = remote_write(&len, "up");
+    r = http("POST", "/api/v1/prom/write", tok_read, "application/x-protobuf", body, len);
+    free(body);
+    want_error(&r, 403, "forbidden", NULL);
 }
 
 static void test_forecast(void **state)
@@ -447,9 +518,10 @@ static void test_modes_and_more(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auth),          cmocka_unit_test(test_samples),
-        cmocka_unit_test(test_line_protocol), cmocka_unit_test(test_forecast),
-        cmocka_unit_test(test_objects),       cmocka_unit_test(test_modes_and_more),
+        cmocka_unit_test(test_auth),           cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_line_protocol),  cmocka_unit_test(test_remote_write),
+        cmocka_unit_test(test_forecast),       cmocka_unit_test(test_objects),
+        cmocka_unit_test(test_modes_and_more),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
