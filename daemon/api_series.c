@@ -13,110 +13,15 @@
 
 #include <microhttpd.h>
 
-#define MAX_SAMPLES_PER_REQUEST 2000000u
-#define MAX_SERIES_PER_REQUEST  100000u
-
-/* ---- a write being assembled: samples grouped by series -------------------------------- */
-
-typedef struct wser {
-    char *name;
-    char *labels;
-    size_t n; /* samples */
-} wser;
-
-typedef struct wsample {
-    size_t si; /* index in sers */
-    int64_t t;
-    double v;
-} wsample;
-
-/* Samples are collected in arrival order in one array and grouped by
- * series at commit (a counting sort): two allocations per new series (its
- * name here and in the index), none per sample. */
-typedef struct wbuild {
-    hr_map idx; /* name -> (index + 1) */
-    hr_vec sers;
-    hr_vec samples; /* wsample */
-} wbuild;
-
-static void wb_init(wbuild *b)
-{
-    hr_map_init(&b->idx, MAX_SERIES_PER_REQUEST);
-    hr_vec_init(&b->sers, sizeof(wser), MAX_SERIES_PER_REQUEST);
-    hr_vec_init(&b->samples, sizeof(wsample), MAX_SAMPLES_PER_REQUEST);
-}
-
-static void wb_release(wbuild *b)
-{
-    for (size_t i = 0; i < b->sers.len; i++) {
-        wser *w = hr_vec_at(&b->sers, i);
-        free(w->name);
-        free(w->labels);
-    }
-    hr_vec_release(&b->sers);
-    hr_vec_release(&b->samples);
-    hr_map_release(&b->idx);
-}
-
-/* The index of the series `name` (created on first use); negative on a
- * limit or out of memory. */
-static long wb_series(wbuild *b, const char *name)
-{
-    uintptr_t k = (uintptr_t)hr_map_get(&b->idx, name);
-    if (k) return (long)k - 1;
-    wser w = {.name = strdup(name)};
-    if (!w.name) return HR_ENOMEM;
-    int rc = hr_vec_push(&b->sers, &w);
-    if (rc == 0) rc = hr_map_put(&b->idx, name, (void *)(uintptr_t)b->sers.len, NULL);
-    if (rc < 0) {
-        if (b->sers.len && ((wser *)hr_vec_at(&b->sers, b->sers.len - 1))->name == w.name)
-            b->sers.len--;
-        free(w.name);
-        return rc;
-    }
-    return (long)b->sers.len - 1;
-}
-
-static int wb_add(wbuild *b, long si, int64_t t, double v)
-{
-    wsample x = {(size_t)si, t, v};
-    int rc = hr_vec_push(&b->samples, &x);
-    if (rc < 0) return rc;
-    ((wser *)hr_vec_at(&b->sers, (size_t)si))->n++;
-    return 0;
-}
+#include "daemon/wbuild.h"
 
 /* Store the build and reply 204 (X-Headroom-Skipped: n when samples were
  * skipped). */
 static void wb_commit(hrd_req *r, wbuild *b)
 {
-    size_t n = b->sers.len, total = b->samples.len;
-    hrd_write *w = calloc(n ? n : 1, sizeof *w);
-    size_t *off = calloc(n ? n : 1, sizeof *off);
-    int64_t *t = malloc((total ? total : 1) * sizeof *t);
-    double *v = malloc((total ? total : 1) * sizeof *v);
-    if (!w || !off || !t || !v) {
-        free(w), free(off), free(t), free(v);
-        hrd_reply_error(r, 500, "internal", NULL, "out of memory");
-        return;
-    }
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-        wser *s = hr_vec_at(&b->sers, i);
-        off[i] = pos;
-        w[i] = (hrd_write){s->name, s->labels, t + pos, v + pos, s->n};
-        pos += s->n;
-    }
-    const wsample *x = b->samples.data;
-    for (size_t k = 0; k < total; k++) {
-        size_t at = off[x[k].si]++;
-        t[at] = x[k].t;
-        v[at] = x[k].v;
-    }
     hrd_write_result res = {0};
     hr_error err = {0};
-    int rc = hrd_store_write(r->srv->store, w, n, &res, &err);
-    free(w), free(off), free(t), free(v);
+    int rc = hrd_wb_store(r->srv->store, b, &res, &err);
     if (rc < 0) {
         hrd_reply_hr(r, rc, &err);
         return;
@@ -133,17 +38,17 @@ static void wb_commit(hrd_req *r, wbuild *b)
 static int json_emit(void *ud, const char *series, const char *labels, int64_t t, double v)
 {
     wbuild *b = ud;
-    long si = wb_series(b, series);
+    long si = hrd_wb_series(b, series);
     if (si < 0) return (int)si;
     wser *w = hr_vec_at(&b->sers, (size_t)si);
     if (labels && !w->labels && !(w->labels = strdup(labels))) return HR_ENOMEM;
-    return wb_add(b, si, t, v);
+    return hrd_wb_add(b, si, t, v);
 }
 
 void hrd_api_samples_post(hrd_req *r)
 {
     wbuild b;
-    wb_init(&b);
+    hrd_wb_init(&b);
     char field[200];
     hr_error err = {0};
     int rc = hr_samples_json_parse(r->body, r->len, json_emit, &b, field, sizeof field, &err);
@@ -157,45 +62,25 @@ void hrd_api_samples_post(hrd_req *r)
                         MAX_SAMPLES_PER_REQUEST, MAX_SERIES_PER_REQUEST);
     else
         wb_commit(r, &b);
-    wb_release(&b);
+    hrd_wb_release(&b);
 }
 
 /* ---- POST /api/v1/write (line protocol) ----------------------------------------------- */
 
-typedef struct lpctx {
-    wbuild *b;
-    hr_error *err;
-    const char *unit; /* "line" or "timeseries" (1-based) in messages */
-} lpctx;
-
-static int lp_emit(void *ud, const char *key, size_t line, int64_t t, double v)
-{
-    lpctx *c = ud;
-    if (!hr_series_key_ok(key))
-        return hr_error_set(c->err, HR_EPARSE, "%s %zu: \"%.80s\" is not a series name", c->unit,
-                            line, key);
-    long si = wb_series(c->b, key);
-    if (si < 0) return hr_error_set(c->err, HR_ELIMIT, "%s %zu: too many series", c->unit, line);
-    if (wb_add(c->b, si, t, v) < 0)
-        return hr_error_set(c->err, HR_ELIMIT, "%s %zu: more than %u samples", c->unit, line,
-                            MAX_SAMPLES_PER_REQUEST);
-    return 0;
-}
-
 void hrd_api_write_lp(hrd_req *r)
 {
     wbuild b;
-    wb_init(&b);
+    hrd_wb_init(&b);
     hr_error err = {0};
-    lpctx c = {&b, &err, "line"};
+    hrd_wb_ctx c = {&b, &err, "line"};
     int rc = hr_lineproto_parse(r->body ? r->body : "", r->len, hrd_query(r, "precision"),
-                                (int64_t)time(NULL), lp_emit, &c, &err);
+                                (int64_t)time(NULL), hrd_wb_emit, &c, &err);
     if (rc < 0)
         hrd_reply_error(r, rc == HR_ELIMIT ? 413 : 400, "bad_line_protocol",
                         rc == HR_EINVAL ? "precision" : "body", "%s", err.msg);
     else
         wb_commit(r, &b);
-    wb_release(&b);
+    hrd_wb_release(&b);
 }
 
 /* ---- POST /api/v1/prom/write (Prometheus remote write) ---------------------------------- */
@@ -203,18 +88,18 @@ void hrd_api_write_lp(hrd_req *r)
 void hrd_api_prom_write(hrd_req *r)
 {
     wbuild b;
-    wb_init(&b);
+    hrd_wb_init(&b);
     hr_error err = {0};
-    lpctx c = {&b, &err, "timeseries"};
+    hrd_wb_ctx c = {&b, &err, "timeseries"};
     size_t max = r->srv->cfg.max_body_bytes * 8;
-    int rc = hr_promwrite_parse(r->body ? r->body : "", r->len, max, lp_emit, &c, &err);
+    int rc = hr_promwrite_parse(r->body ? r->body : "", r->len, max, hrd_wb_emit, &c, &err);
     if (rc == HR_ELIMIT)
         hrd_reply_error(r, 413, "too_large", "body", "%s", err.msg);
     else if (rc < 0)
         hrd_reply_error(r, 400, "bad_remote_write", "body", "%s", err.msg);
     else
         wb_commit(r, &b);
-    wb_release(&b);
+    hrd_wb_release(&b);
 }
 
 /* ---- reading ------------------------------------------------------------------------- */

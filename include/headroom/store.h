@@ -166,4 +166,18 @@ HR_EXPORT int hr_samples_json_parse(const char *buf, size_t len, hr_samples_emit
 HR_EXPORT int hr_promwrite_parse(const void *buf, size_t len, size_t max_bytes, hr_lp_emit emit,
                                  void *ud, hr_error *err);
 
+/* ---- Prometheus text exposition format (scraping) ---------------------------------------
+ *
+ *   # HELP / # TYPE comments, blank lines: skipped
+ *   name[{label="value",...}] value [timestamp_ms]
+ *
+ * Each sample is emitted with the series key name[,label=value...] (labels
+ * sorted by name, `extra_label` "k=v" added when not NULL, escapes \\ \" \n
+ * removed) and its timestamp in Unix seconds (milliseconds rounded down), or
+ * `now_sec` without one. Values may be NaN, +Inf, -Inf. Nothing is emitted
+ * unless the whole text parses. Errors: HR_EPARSE "line N: what". Returns
+ * the number of samples emitted. */
+HR_EXPORT int hr_expfmt_parse(const char *buf, size_t len, const char *extra_label,
+                              int64_t now_sec, hr_lp_emit emit, void *ud, hr_error *err);
+
 #endif
