@@ -2,6 +2,7 @@
  * OpenAPI document, fleet objects, control modes, tokens, the journal, and
  * the endpoints whose subsystem is not wired into the daemon yet. */
 #include "daemon/api.h"
+#include "daemon/scrape.h"
 
 #include <microhttpd.h>
 
@@ -128,6 +129,11 @@ static void out_label(outbuf *o, const char *v)
     }
 }
 
+static void out_line(void *ud, const char *line)
+{
+    outf(ud, "%s", line);
+}
+
 static int out_gauge(const char *key, void *value, void *ud)
 {
     outbuf *o = ud;
@@ -209,6 +215,9 @@ void hrd_api_metrics(hrd_req *r)
          "headroom_http_rejected_total{reason=\"no_route\"} %llu\n",
          (unsigned long long)srv->rejected_auth, (unsigned long long)srv->rejected_rate,
          (unsigned long long)srv->bodies_too_large, (unsigned long long)srv->unrouted);
+    pthread_mutex_unlock(&srv->mu);
+    hrd_scraper_metrics(srv->scraper, out_line, &o);
+    pthread_mutex_lock(&srv->mu);
     outf(&o, "# HELP headroom_forecast_next Quantiles of the next step of the latest forecast "
              "per series.\n# TYPE headroom_forecast_next gauge\n");
     hr_map_foreach(&srv->fc, out_gauge, &o);

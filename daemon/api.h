@@ -52,6 +52,7 @@ typedef struct hrd_fc_gauge {
 struct hrd_server {
     hrd_config cfg;
     hrd_store *store;
+    struct hrd_scraper *scraper;
     struct MHD_Daemon *mhd;
     uint16_t port;
     pthread_mutex_t mu; /* guards the fields below */

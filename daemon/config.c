@@ -114,6 +114,96 @@ static int set_key(hrd_config *c, const char *path, const char *key, const char 
                            "unknown key \"%.60s\"", key);
 }
 
+static bool job_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= 64) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* One key of a `scrape:` entry. */
+static int set_scrape(hrd_scrape_target *t, size_t idx, const char *path, const char *key,
+                      const char *val, const yaml_mark_t *m, hr_error *err)
+{
+    int64_t d;
+    if (!strcmp(key, "url")) {
+        if ((strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) ||
+            strlen(val) >= sizeof t->url)
+            goto bad;
+        memcpy(t->url, val, strlen(val) + 1);
+    } else if (!strcmp(key, "job")) {
+        if (!job_ok(val)) goto bad;
+        memcpy(t->job, val, strlen(val) + 1);
+    } else if (!strcmp(key, "token")) {
+        if (strlen(val) >= sizeof t->token) goto bad;
+        memcpy(t->token, val, strlen(val) + 1);
+    } else if (!strcmp(key, "interval")) {
+        if (hrd_parse_duration(val, &d) < 0 || d < 1 || d > 86400) goto bad;
+        t->interval_sec = (double)d;
+    } else {
+        return hr_error_setpos(err, HR_EINVAL, path, (long)m->line + 1, (long)m->column + 1,
+                               "scrape[%zu]: unknown key \"%.60s\"", idx, key);
+    }
+    return 0;
+bad:
+    return hr_error_setpos(err, HR_EINVAL, path, (long)m->line + 1, (long)m->column + 1,
+                           "scrape[%zu].%s: bad value \"%.60s\"", idx, key, val);
+}
+
+/* Events inside the `scrape:` sequence; *in_seq drops to false at its end. */
+static int scrape_event(hrd_config *c, const yaml_event_t *ev, const char *path, bool *in_seq,
+                        bool *in_item, bool *want_key, char *ikey, yaml_mark_t *imark,
+                        hr_error *err)
+{
+    const yaml_mark_t *m = &ev->start_mark;
+    hrd_scrape_target *t = c->nscrape ? &c->scrape[c->nscrape - 1] : NULL;
+    switch (ev->type) {
+    case YAML_SEQUENCE_END_EVENT:
+        *in_seq = false;
+        return 0;
+    case YAML_MAPPING_START_EVENT:
+        if (*in_item) break;
+        if (c->nscrape == HRD_MAX_SCRAPE)
+            return hr_error_setpos(err, HR_ELIMIT, path, (long)m->line + 1, (long)m->column + 1,
+                                   "scrape: more than %d targets", HRD_MAX_SCRAPE);
+        t = &c->scrape[c->nscrape++];
+        memset(t, 0, sizeof *t);
+        snprintf(t->job, sizeof t->job, "scrape%zu", c->nscrape - 1);
+        t->interval_sec = 15;
+        *imark = *m;
+        *in_item = true;
+        *want_key = true;
+        return 0;
+    case YAML_MAPPING_END_EVENT:
+        *in_item = false;
+        if (!t->url[0])
+            return hr_error_setpos(err, HR_EINVAL, path, (long)imark->line + 1,
+                                   (long)imark->column + 1, "scrape[%zu]: url is required",
+                                   c->nscrape - 1);
+        return 0;
+    case YAML_SCALAR_EVENT:
+        if (!*in_item) break;
+        if (*want_key) {
+            snprintf(ikey, 64, "%s", (const char *)ev->data.scalar.value);
+            *want_key = false;
+            return 0;
+        }
+        *want_key = true;
+        return set_scrape(t, c->nscrape - 1, path, ikey, (const char *)ev->data.scalar.value, m,
+                          err);
+    default:
+        break;
+    }
+    return hr_error_setpos(err, HR_EPARSE, path, (long)m->line + 1, (long)m->column + 1,
+                           "scrape: a list of mappings (url, job, token, interval) is expected");
+}
+
 int hrd_config_load(const char *path, hrd_config *out, hr_error *err)
 {
     char *text = NULL;
@@ -129,6 +219,9 @@ int hrd_config_load(const char *path, hrd_config *out, hr_error *err)
     bool want_key[4] = {true, true, true, true};
     char key[4][64] = {{0}};
     yaml_mark_t kmark[4];
+    bool in_seq = false, in_item = false, iwant = true;
+    char ikey[64] = "";
+    yaml_mark_t imark = {0};
     for (bool done = false; !done && rc == 0;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) {
@@ -136,6 +229,12 @@ int hrd_config_load(const char *path, hrd_config *out, hr_error *err)
                                  (long)p.problem_mark.column + 1, "%s",
                                  p.problem ? p.problem : "YAML syntax error");
             break;
+        }
+        if (in_seq) {
+            rc = scrape_event(&c, &ev, path, &in_seq, &in_item, &iwant, ikey, &imark, err);
+            if (!in_seq) want_key[0] = true;
+            yaml_event_delete(&ev);
+            continue;
         }
         switch (ev.type) {
         case YAML_MAPPING_START_EVENT:
@@ -189,6 +288,11 @@ int hrd_config_load(const char *path, hrd_config *out, hr_error *err)
             break;
         }
         case YAML_SEQUENCE_START_EVENT:
+            if (depth == 0 && !want_key[0] && !strcmp(key[0], "scrape")) {
+                in_seq = true;
+                c.nscrape = 0;
+                break;
+            }
             rc = hr_error_setpos(err, HR_EPARSE, path, (long)ev.start_mark.line + 1,
                                  (long)ev.start_mark.column + 1, "%s: lists are not supported",
                                  depth >= 0 ? key[depth] : "");

@@ -15,6 +15,17 @@
 
 #define HRD_PATH_MAX 4096
 
+#define HRD_MAX_SCRAPE 64
+
+/* A Prometheus exposition endpoint scraped into the store; its samples get
+ * the label job=JOB, and the series up,job=JOB records 1 or 0 per scrape. */
+typedef struct hrd_scrape_target {
+    char job[64];
+    char url[1024];
+    char token[256]; /* bearer token sent, if any */
+    double interval_sec;
+} hrd_scrape_target;
+
 typedef struct hrd_config {
     char listen[128];          /* "ADDR:PORT" ("[::1]:8080" for IPv6); port 0 = ephemeral */
     char data[HRD_PATH_MAX];   /* data directory */
@@ -28,7 +39,9 @@ typedef struct hrd_config {
     size_t forecast_history;     /* newest samples a forecast is fitted on */
     char tls_cert[HRD_PATH_MAX]; /* PEM files; both set = HTTPS */
     char tls_key[HRD_PATH_MAX];
-    double loop_interval_sec; /* control loop period (the loop is not wired yet) */
+    double loop_interval_sec;                 /* control loop period (the loop is not wired yet) */
+    hrd_scrape_target scrape[HRD_MAX_SCRAPE]; /* the `scrape:` list */
+    size_t nscrape;
 } hrd_config;
 
 /* The embedded defaults: 127.0.0.1:8080, ./headroom-data, 16 MiB bodies,
@@ -49,7 +62,7 @@ int hrd_server_start(const hrd_config *c, hrd_server **out, hr_error *err);
 uint16_t hrd_server_port(const hrd_server *srv);
 hrd_store *hrd_server_store(hrd_server *srv);
 /* Apply the reloadable settings (rate limit, body limit, forecast
- * history) from a new configuration. */
+ * history, scrape targets) from a new configuration. */
 void hrd_server_reload(hrd_server *srv, const hrd_config *c);
 /* Stop accepting, finish the requests in flight, close the store.
  * NULL-safe. */

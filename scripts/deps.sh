@@ -7,7 +7,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev valgrind
       libcmocka-dev libjansson-dev
-      libgnutls28-dev libmicrohttpd-dev libprotobuf-c-dev libsnappy-dev libsqlite3-dev
+      libcurl4-openssl-dev libgnutls28-dev libmicrohttpd-dev libprotobuf-c-dev libsnappy-dev
+      libsqlite3-dev
       libyaml-dev protobuf-c-compiler openssl curl)
 if [[ "${1:-}" == "--bench" ]]; then
     pkgs+=(python3 python3-numpy python3-pandas python3-statsmodels)
