@@ -9,6 +9,7 @@ static const struct hr_cmd commands[] = {
     {"backtest", "measure forecast accuracy (rolling origin or M4 split)", cmd_backtest},
     {"serve", "run the daemon: telemetry store, forecasts, HTTP API", cmd_serve},
     {"token", "create an API token for the daemon", cmd_token},
+    {"agent", "push this host's CPU, memory, network (per cgroup, QEMU) to a daemon", cmd_agent},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])

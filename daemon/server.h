@@ -71,5 +71,7 @@ void hrd_server_stop(hrd_server *srv);
 /* `headroom serve` and `headroom token` (serve.c). */
 int hrd_serve_main(int argc, char **argv);
 int hrd_token_main(int argc, char **argv);
+/* `headroom agent` (agent.c). */
+int hrd_agent_main(int argc, char **argv);
 
 #endif
