@@ -13,31 +13,39 @@
 
 extern const unsigned char hrd_embed_openapi_json[];
 extern const size_t hrd_embed_openapi_json_len;
+extern const unsigned char hrd_embed_dashboard_html[];
+extern const size_t hrd_embed_dashboard_html_len;
+extern const unsigned char hrd_embed_uPlot_iife_min_js[];
+extern const size_t hrd_embed_uPlot_iife_min_js_len;
+extern const unsigned char hrd_embed_uPlot_min_css[];
+extern const size_t hrd_embed_uPlot_min_css_len;
 
 const struct hrd_route hrd_routes[] = {
-    {"GET", "/healthz", SCOPE_NONE, hrd_api_healthz, "healthz"},
-    {"GET", "/metrics", SCOPE_READ, hrd_api_metrics, "metrics"},
-    {"GET", "/api/v1/openapi.json", SCOPE_READ, hrd_api_openapi, "openapi"},
-    {"POST", "/api/v1/samples", SCOPE_WRITE, hrd_api_samples_post, "samples"},
-    {"POST", "/api/v1/write", SCOPE_WRITE, hrd_api_write_lp, "write"},
-    {"GET", "/api/v1/series", SCOPE_READ, hrd_api_series_list, "series"},
-    {"GET", "/api/v1/series/**/samples", SCOPE_READ, hrd_api_series_samples, "series_samples"},
-    {"GET", "/api/v1/series/**/forecast", SCOPE_READ, hrd_api_series_forecast, "forecast"},
-    {"GET", "/api/v1/fleets/*/mode", SCOPE_READ, hrd_api_mode_get, "mode"},
-    {"PUT", "/api/v1/fleets/*/mode", SCOPE_ADMIN, hrd_api_mode_put, "mode"},
-    {"POST", "/api/v1/tokens", SCOPE_ADMIN, hrd_api_token_create, "tokens"},
-    {"GET", "/api/v1/journal", SCOPE_READ, hrd_api_journal, "journal"},
-    {"GET", "/api/v1/plan", SCOPE_READ, hrd_api_unavailable, "plan"},
-    {"POST", "/api/v1/plan/approve", SCOPE_ADMIN, hrd_api_unavailable, "plan"},
-    {"POST", "/api/v1/plan/apply", SCOPE_ADMIN, hrd_api_unavailable, "plan"},
-    {"GET", "/api/v1/anomalies", SCOPE_READ, hrd_api_unavailable, "anomalies"},
-    {"GET", "/api/v1/alerts", SCOPE_READ, hrd_api_unavailable, "alerts"},
-    {"POST", "/api/v1/prom/write", SCOPE_WRITE, hrd_api_prom_write, "prom_write"},
-    {"GET", "/api/v1/*", SCOPE_READ, hrd_api_obj_list, "objects"},
-    {"POST", "/api/v1/*", SCOPE_ADMIN, hrd_api_obj_create, "objects"},
-    {"GET", "/api/v1/*/*", SCOPE_READ, hrd_api_obj_get, "objects"},
-    {"PUT", "/api/v1/*/*", SCOPE_ADMIN, hrd_api_obj_put, "objects"},
-    {"DELETE", "/api/v1/*/*", SCOPE_ADMIN, hrd_api_obj_delete, "objects"},
+    {"GET", "/healthz", SCOPE_NONE, hrd_api_healthz, "healthz", false},
+    {"GET", "/metrics", SCOPE_READ, hrd_api_metrics, "metrics", false},
+    {"GET", "/api/v1/openapi.json", SCOPE_READ, hrd_api_openapi, "openapi", false},
+    {"GET", "/dashboard", SCOPE_READ, hrd_api_dashboard, "dashboard", true},
+    {"POST", "/api/v1/samples", SCOPE_WRITE, hrd_api_samples_post, "samples", false},
+    {"POST", "/api/v1/write", SCOPE_WRITE, hrd_api_write_lp, "write", false},
+    {"GET", "/api/v1/series", SCOPE_READ, hrd_api_series_list, "series", false},
+    {"GET", "/api/v1/series/**/samples", SCOPE_READ, hrd_api_series_samples, "series_samples",
+     false},
+    {"GET", "/api/v1/series/**/forecast", SCOPE_READ, hrd_api_series_forecast, "forecast", false},
+    {"GET", "/api/v1/fleets/*/mode", SCOPE_READ, hrd_api_mode_get, "mode", false},
+    {"PUT", "/api/v1/fleets/*/mode", SCOPE_ADMIN, hrd_api_mode_put, "mode", false},
+    {"POST", "/api/v1/tokens", SCOPE_ADMIN, hrd_api_token_create, "tokens", false},
+    {"GET", "/api/v1/journal", SCOPE_READ, hrd_api_journal, "journal", false},
+    {"GET", "/api/v1/plan", SCOPE_READ, hrd_api_unavailable, "plan", false},
+    {"POST", "/api/v1/plan/approve", SCOPE_ADMIN, hrd_api_unavailable, "plan", false},
+    {"POST", "/api/v1/plan/apply", SCOPE_ADMIN, hrd_api_unavailable, "plan", false},
+    {"GET", "/api/v1/anomalies", SCOPE_READ, hrd_api_unavailable, "anomalies", false},
+    {"GET", "/api/v1/alerts", SCOPE_READ, hrd_api_unavailable, "alerts", false},
+    {"POST", "/api/v1/prom/write", SCOPE_WRITE, hrd_api_prom_write, "prom_write", false},
+    {"GET", "/api/v1/*", SCOPE_READ, hrd_api_obj_list, "objects", false},
+    {"POST", "/api/v1/*", SCOPE_ADMIN, hrd_api_obj_create, "objects", false},
+    {"GET", "/api/v1/*/*", SCOPE_READ, hrd_api_obj_get, "objects", false},
+    {"PUT", "/api/v1/*/*", SCOPE_ADMIN, hrd_api_obj_put, "objects", false},
+    {"DELETE", "/api/v1/*/*", SCOPE_ADMIN, hrd_api_obj_delete, "objects", false},
 };
 const size_t hrd_nroutes = sizeof hrd_routes / sizeof hrd_routes[0];
 
@@ -55,6 +63,38 @@ void hrd_api_openapi(hrd_req *r)
     }
     memcpy(copy, hrd_embed_openapi_json, hrd_embed_openapi_json_len);
     hrd_reply_text(r, 200, "application/json", copy, hrd_embed_openapi_json_len);
+}
+
+/* The dashboard: one page with uPlot (vendored from npm, daemon/embed/) and
+ * its stylesheet inlined where the page says <!--ASSETS-->, so that it
+ * needs no other request and no network. */
+void hrd_api_dashboard(hrd_req *r)
+{
+    static const char mark[] = "<!--ASSETS-->";
+    const char *html = (const char *)hrd_embed_dashboard_html;
+    const char *at = strstr(html, mark);
+    size_t pre = at ? (size_t)(at - html) : hrd_embed_dashboard_html_len;
+    size_t post_off = at ? pre + sizeof mark - 1 : hrd_embed_dashboard_html_len;
+    size_t len = hrd_embed_dashboard_html_len + hrd_embed_uPlot_iife_min_js_len +
+                 hrd_embed_uPlot_min_css_len + 64;
+    char *out = malloc(len);
+    if (!out) {
+        hrd_reply_error(r, 500, "internal", NULL, "out of memory");
+        return;
+    }
+    size_t k = 0;
+#define PUT(p, n) (memcpy(out + k, (p), (n)), k += (n))
+    PUT(html, pre);
+    PUT("<style>", 7);
+    PUT(hrd_embed_uPlot_min_css, hrd_embed_uPlot_min_css_len);
+    PUT("</style><script>", 16);
+    PUT(hrd_embed_uPlot_iife_min_js, hrd_embed_uPlot_iife_min_js_len);
+    PUT("</script>", 9);
+    PUT(html + post_off, hrd_embed_dashboard_html_len - post_off);
+#undef PUT
+    hrd_reply_text(r, 200, "text/html; charset=utf-8", out, k);
+    snprintf(r->extra_name, sizeof r->extra_name, "Referrer-Policy");
+    snprintf(r->extra_value, sizeof r->extra_value, "no-referrer");
 }
 
 /* Endpoints whose subsystem is not part of this daemon yet: an honest 503

@@ -37,6 +37,7 @@ struct hrd_route {
     enum hrd_scope scope;
     hrd_handler fn;
     const char *name; /* for /metrics */
+    bool query_token; /* ?access_token= accepted too (RFC 6750 2.3): the dashboard page */
 };
 
 extern const struct hrd_route hrd_routes[];
@@ -83,6 +84,7 @@ bool hrd_query_limit(hrd_req *r, size_t def, size_t max, size_t *out);
 void hrd_api_healthz(hrd_req *r);
 void hrd_api_metrics(hrd_req *r);
 void hrd_api_openapi(hrd_req *r);
+void hrd_api_dashboard(hrd_req *r);
 void hrd_api_samples_post(hrd_req *r);
 void hrd_api_write_lp(hrd_req *r);
 void hrd_api_prom_write(hrd_req *r);

@@ -145,11 +145,12 @@ static bool route_match(const char *pat, const char *path, hrd_req *r, char *buf
 
 /* ---- auth and rate limit ------------------------------------------------------------- */
 
-static int auth_rank(hrd_req *r)
+static int auth_rank(hrd_req *r, bool query_token)
 {
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7)) return -1;
-    return hrd_token_check(r->srv->store, h + 7);
+    if (h && !strncmp(h, "Bearer ", 7)) return hrd_token_check(r->srv->store, h + 7);
+    const char *q = query_token ? hrd_query(r, "access_token") : NULL;
+    return q ? hrd_token_check(r->srv->store, q) : -1;
 }
 
 static bool rate_ok(hrd_server *srv)
@@ -209,7 +210,7 @@ static void dispatch(hrd_server *srv, hrd_req *r, const char *url)
         if (strcmp(rt->method, r->method)) continue;
         double t0 = hr_clock_sec();
         if (rt->scope != SCOPE_NONE) {
-            int rank = auth_rank(r);
+            int rank = auth_rank(r, rt->query_token);
             if (rank <= 0) {
                 pthread_mutex_lock(&srv->mu);
                 srv->rejected_auth++;
