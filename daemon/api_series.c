@@ -13,6 +13,7 @@
 
 #include <microhttpd.h>
 
+#include "daemon/forecast.h"
 #include "daemon/wbuild.h"
 
 /* Store the build and reply 204 (X-Headroom-Skipped: n when samples were
@@ -236,35 +237,6 @@ void hrd_api_series_list(hrd_req *r)
 
 /* ---- forecast ----------------------------------------------------------------------- */
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Put irregular samples on a grid of `step` from the first sample (the last
- * sample of a slot wins), gaps filled linearly. */
-static int regularise(const int64_t *t, const double *v, size_t n, int64_t step, hr_series *out,
-                      hr_error *err)
-{
-    uint64_t span = (uint64_t)(t[n - 1] - t[0]) / (uint64_t)step + 1;
-    if (span > 10 * n + 1000)
-        return hr_error_set(err, HR_EDATA, "samples too sparse for a step of %" PRId64 " s", step);
-    double *y = malloc(span * sizeof *y);
-    if (!y) return hr_error_set(err, HR_ENOMEM, "out of memory");
-    for (size_t i = 0; i < span; i++) y[i] = NAN;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = ((uint64_t)(t[i] - t[0]) + (uint64_t)step / 2) / (uint64_t)step;
-        if (k < span && isfinite(v[i])) y[k] = v[i];
-    }
-    int rc = hr_series_from_array(out, NULL, t[0], step, y, span);
-    free(y);
-    if (rc < 0) return hr_error_set(err, rc, "out of memory");
-    rc = hr_series_fill_gaps(out, HR_FILL_LINEAR, 0, err);
-    if (rc < 0) hr_series_release(out);
-    return rc;
-}
-
 static void remember_gauge(hrd_server *srv, const char *series, double p50, double p90)
 {
     pthread_mutex_lock(&srv->mu);
@@ -301,111 +273,51 @@ void hrd_api_series_forecast(hrd_req *r)
         return;
     }
     const char *model = hrd_query(r, "model");
-    if (!model) model = "auto";
-    size_t hist = r->srv->cfg.forecast_history;
-    hr_vec t, v;
-    hr_vec_init(&t, sizeof(int64_t), 0);
-    hr_vec_init(&v, sizeof(double), 0);
-    hr_series s = {0};
-    hr_model *m = NULL;
-    hr_forecast f = {0};
-    bool more;
-    int rc =
-        hrd_store_read(r->srv->store, name, INT64_MIN, INT64_MAX, 100000000, &t, &v, &more, &err);
+    hrd_fc fc;
+    int rc = hrd_forecast(r->srv->store, name, h, levels, (size_t)nq, r->srv->cfg.forecast_history,
+                          model ? model : "auto", &fc, &err);
+    if (rc == HR_EINVAL) {
+        hrd_reply_error(r, 400, "invalid_field", "model", "%s", err.msg);
+        return;
+    }
     if (rc < 0) {
+        if (rc == HR_EDATA) hr_error_prefix(&err, "series %s", name);
         hrd_reply_hr(r, rc, &err);
-        goto out;
+        return;
     }
-    size_t n = t.len, off = n > hist ? n - hist : 0;
-    const int64_t *ts = (const int64_t *)t.data + off;
-    const double *vs = (const double *)v.data + off;
-    n -= off;
-    if (n < 8) {
-        hrd_reply_error(r, 422, "unusable_data", NULL,
-                        "series %s: %zu samples, at least 8 are needed to forecast", name, n);
-        goto out;
-    }
-    int64_t *d = malloc((n - 1) * sizeof *d);
-    if (!d) {
-        hrd_reply_error(r, 500, "internal", NULL, "out of memory");
-        goto out;
-    }
-    for (size_t i = 1; i < n; i++) d[i - 1] = ts[i] - ts[i - 1];
-    qsort(d, n - 1, sizeof *d, cmp_i64);
-    int64_t step = d[(n - 1) / 2];
-    free(d);
-    if (step <= 0 || (rc = regularise(ts, vs, n, step, &s, &err)) < 0) {
-        if (step <= 0) hr_error_set(&err, HR_EDATA, "no regular step");
-        hrd_reply_error(r, 422, "unusable_data", NULL, "series %s: %s", name, err.msg);
-        goto out;
-    }
-    hr_model_opts mo = {.horizon = h};
-    size_t cand[HR_MAX_PERIODS];
-    int nc = hr_candidate_periods(step, cand, HR_MAX_PERIODS);
-    if (nc > 0)
-        mo.nperiods = (size_t)hr_detect_periods(s.values, s.len, cand, (size_t)nc, mo.periods,
-                                                HR_MAX_PERIODS);
-    const char *used = model;
-    rc = hr_model_new(model, &mo, &m, &err);
-    if (rc == HR_ENOTFOUND) {
-        hrd_reply_error(r, 400, "invalid_field", "model", "model: %s", err.msg);
-        goto out;
-    }
-    if (rc == 0) rc = hr_model_fit(m, s.values, s.len, &err);
-    if (rc < 0 && strcmp(model, "naive")) {
-        /* The requested model could not fit (too short...): fall back to naive. */
-        hr_model_free(m);
-        m = NULL;
-        used = "naive";
-        hr_model_opts no = {.horizon = h};
-        rc = hr_model_new("naive", &no, &m, NULL);
-        if (rc == 0) rc = hr_model_fit(m, s.values, s.len, &err);
-    }
-    if (rc == 0) rc = hr_forecast_init(&f, h, levels, (size_t)nq, &err);
-    if (rc == 0) rc = hr_model_forecast(m, h, &f, &err);
-    if (rc < 0) {
-        hrd_reply_error(r, 422, "unusable_data", NULL, "series %s: %s", name, err.msg);
-        goto out;
-    }
-    hr_fit_info fi = {0};
-    hr_model_info(m, &fi);
+    hr_forecast *f = &fc.f;
     json_t *lv = json_array();
     for (int j = 0; j < nq; j++) json_array_append_new(lv, json_real(levels[j]));
     json_t *pts = json_array();
-    int64_t origin = s.start + (int64_t)(s.len - 1) * step;
     double p50 = NAN, p90 = NAN;
     for (size_t i = 0; i < h; i++) {
         json_t *q = json_array();
         for (int j = 0; j < nq; j++) {
-            double x = hr_forecast_q(&f, i, (size_t)j);
-            json_array_append_new(q, f.has_quantiles && isfinite(x) ? json_real(x) : json_null());
+            double x = hr_forecast_q(f, i, (size_t)j);
+            json_array_append_new(q, f->has_quantiles && isfinite(x) ? json_real(x) : json_null());
         }
         json_array_append_new(
-            pts, json_pack("{s:I, s:o, s:o}", "t", (json_int_t)(origin + (int64_t)(i + 1) * step),
-                           "mean", isfinite(f.mean[i]) ? json_real(f.mean[i]) : json_null(),
-                           "quantiles", q));
+            pts,
+            json_pack("{s:I, s:o, s:o}", "t", (json_int_t)(fc.origin + (int64_t)(i + 1) * fc.step),
+                      "mean", isfinite(f->mean[i]) ? json_real(f->mean[i]) : json_null(),
+                      "quantiles", q));
     }
     for (int j = 0; j < nq; j++) {
-        if (fabs(levels[j] - 0.5) < 1e-12) p50 = hr_forecast_q(&f, 0, (size_t)j);
-        if (fabs(levels[j] - 0.9) < 1e-12) p90 = hr_forecast_q(&f, 0, (size_t)j);
+        if (fabs(levels[j] - 0.5) < 1e-12) p50 = hr_forecast_q(f, 0, (size_t)j);
+        if (fabs(levels[j] - 0.9) < 1e-12) p90 = hr_forecast_q(f, 0, (size_t)j);
     }
-    if (f.has_quantiles) remember_gauge(r->srv, name, isnan(p50) ? f.mean[0] : p50, p90);
+    if (f->has_quantiles) remember_gauge(r->srv, name, isnan(p50) ? f->mean[0] : p50, p90);
     json_t *periods = json_array();
-    for (size_t k = 0; k < mo.nperiods; k++)
-        json_array_append_new(periods, json_integer((json_int_t)mo.periods[k]));
-    json_t *ans = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:o}", "series", name,
-                            "model", used, "fitted", fi.desc, "step", (json_int_t)step, "origin",
-                            (json_int_t)origin, "history", (json_int_t)s.len, "periods", periods,
-                            "levels", lv, "has_quantiles", f.has_quantiles, "forecast", pts);
+    for (size_t k = 0; k < fc.nperiods; k++)
+        json_array_append_new(periods, json_integer((json_int_t)fc.periods[k]));
+    json_t *ans =
+        json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:o}", "series", name, "model",
+                  fc.used, "fitted", fc.desc, "step", (json_int_t)fc.step, "origin",
+                  (json_int_t)fc.origin, "history", (json_int_t)fc.history, "periods", periods,
+                  "levels", lv, "has_quantiles", f->has_quantiles, "forecast", pts);
     hr_error serr = {0};
     if (ans && hrd_forecast_save(r->srv->store, name, ans, &serr) < 0)
         fprintf(stderr, "headroom: forecast of %s not kept: %s\n", name, serr.msg);
     hrd_reply_json(r, 200, ans);
-
-out:
-    hr_forecast_release(&f);
-    hr_model_free(m);
-    hr_series_release(&s);
-    hr_vec_release(&t);
-    hr_vec_release(&v);
+    hrd_fc_release(&fc);
 }
