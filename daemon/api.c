@@ -2,6 +2,7 @@
  * OpenAPI document, fleet objects, control modes, tokens, the journal, and
  * the endpoints whose subsystem is not wired into the daemon yet. */
 #include "daemon/api.h"
+#include "daemon/alerts.h"
 #include "daemon/scrape.h"
 
 #include <microhttpd.h>
@@ -39,7 +40,7 @@ const struct hrd_route hrd_routes[] = {
     {"POST", "/api/v1/plan/approve", SCOPE_ADMIN, hrd_api_unavailable, "plan", false},
     {"POST", "/api/v1/plan/apply", SCOPE_ADMIN, hrd_api_unavailable, "plan", false},
     {"GET", "/api/v1/anomalies", SCOPE_READ, hrd_api_unavailable, "anomalies", false},
-    {"GET", "/api/v1/alerts", SCOPE_READ, hrd_api_unavailable, "alerts", false},
+    {"GET", "/api/v1/alerts", SCOPE_READ, hrd_api_alerts, "alerts", false},
     {"POST", "/api/v1/prom/write", SCOPE_WRITE, hrd_api_prom_write, "prom_write", false},
     {"GET", "/api/v1/*", SCOPE_READ, hrd_api_obj_list, "objects", false},
     {"POST", "/api/v1/*", SCOPE_ADMIN, hrd_api_obj_create, "objects", false},
@@ -107,8 +108,6 @@ void hrd_api_unavailable(hrd_req *r)
         {"/api/v1/plan", "the planner is not configured: the control loop (lib/loop.c) is not "
                          "wired into the daemon yet"},
         {"/api/v1/anomalies", "anomaly detection is not configured in the daemon yet"},
-        {"/api/v1/alerts", "alerting (SLA breach, forecast accuracy, anomaly webhooks) is not "
-                           "configured in the daemon yet"},
     };
     for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
         if (!strncmp(r->url, why[i].prefix, strlen(why[i].prefix))) {
@@ -172,6 +171,11 @@ static void out_label(outbuf *o, const char *v)
 static void out_line(void *ud, const char *line)
 {
     outf(ud, "%s", line);
+}
+
+static void out_open(void *ud, const char *kind, int64_t n)
+{
+    outf(ud, "headroom_alerts_open{kind=\"%s\"} %lld\n", kind, (long long)n);
 }
 
 static int out_gauge(const char *key, void *value, void *ud)
@@ -257,6 +261,20 @@ void hrd_api_metrics(hrd_req *r)
          (unsigned long long)srv->bodies_too_large, (unsigned long long)srv->unrouted);
     pthread_mutex_unlock(&srv->mu);
     hrd_scraper_metrics(srv->scraper, out_line, &o);
+    pthread_mutex_lock(&srv->mu);
+    pthread_mutex_unlock(&srv->mu);
+    uint64_t ev = 0, sent = 0, failed = 0;
+    hrd_alerts_counters(srv->alerts, &ev, &sent, &failed);
+    outf(&o,
+         "# HELP headroom_alert_evaluations_total Alert evaluation rounds.\n"
+         "# TYPE headroom_alert_evaluations_total counter\nheadroom_alert_evaluations_total %llu\n"
+         "# HELP headroom_alert_webhooks_total Webhook deliveries by result.\n"
+         "# TYPE headroom_alert_webhooks_total counter\n"
+         "headroom_alert_webhooks_total{result=\"ok\"} %llu\n"
+         "headroom_alert_webhooks_total{result=\"failed\"} %llu\n"
+         "# HELP headroom_alerts_open Open alerts by kind.\n# TYPE headroom_alerts_open gauge\n",
+         (unsigned long long)ev, (unsigned long long)sent, (unsigned long long)failed);
+    hrd_alert_open_counts(srv->store, out_open, &o);
     pthread_mutex_lock(&srv->mu);
     outf(&o, "# HELP headroom_forecast_next Quantiles of the next step of the latest forecast "
              "per series.\n# TYPE headroom_forecast_next gauge\n");
@@ -533,6 +551,38 @@ void hrd_api_token_create(hrd_req *r)
     }
     hrd_reply_json(r, 201, json_pack("{s:s, s:O}", "token", tok, "scope", sc));
     json_decref(b);
+}
+
+void hrd_api_alerts(hrd_req *r)
+{
+    size_t limit;
+    if (!hrd_query_limit(r, 100, 1000, &limit)) return;
+    const char *after = hrd_query(r, "after"), *state = hrd_query(r, "state");
+    int64_t a = 0;
+    if (after && hr_parse_int64(after, strlen(after), &a) < 0) {
+        hrd_reply_error(r, 400, "invalid_field", "after", "after: \"%.40s\" is not an alert id",
+                        after);
+        return;
+    }
+    if (state && !strcmp(state, "all")) state = NULL;
+    if (state && strcmp(state, "open") && strcmp(state, "resolved")) {
+        hrd_reply_error(r, 400, "invalid_field", "state",
+                        "state: \"%.40s\" is not one of open, resolved, all", state);
+        return;
+    }
+    json_t *items = NULL;
+    hr_error err = {0};
+    int rc = hrd_alert_list(r->srv->store, state, a, limit + 1, &items, &err);
+    if (rc < 0) {
+        hrd_reply_hr(r, rc, &err);
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(items) > limit) {
+        json_array_remove(items, limit);
+        next = json_incref(json_object_get(json_array_get(items, limit - 1), "id"));
+    }
+    hrd_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next", next));
 }
 
 void hrd_api_journal(hrd_req *r)

@@ -54,6 +54,7 @@ struct hrd_server {
     hrd_config cfg;
     hrd_store *store;
     struct hrd_scraper *scraper;
+    struct hrd_alerts *alerts;
     struct MHD_Daemon *mhd;
     uint16_t port;
     pthread_mutex_t mu; /* guards the fields below */
@@ -101,5 +102,6 @@ void hrd_api_mode_put(hrd_req *r);
 void hrd_api_token_create(hrd_req *r);
 void hrd_api_journal(hrd_req *r);
 void hrd_api_unavailable(hrd_req *r);
+void hrd_api_alerts(hrd_req *r);
 
 #endif

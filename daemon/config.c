@@ -21,6 +21,10 @@ void hrd_config_defaults(hrd_config *c)
     c->max_series = 1000000;
     c->forecast_history = 4032; /* two weeks of 5-minute samples */
     c->loop_interval_sec = 300;
+    c->alerts_interval_sec = 60;
+    c->alerts_horizon = 12;
+    c->alerts_min_points = 20;
+    c->alerts_tolerance = 0.15;
 }
 
 int hrd_parse_duration(const char *s, int64_t *out)
@@ -72,6 +76,11 @@ static const ckey keys[] = {
     {"tls.cert", K_STR, F(tls_cert), 0},
     {"tls.key", K_STR, F(tls_key), 0},
     {"loop.interval", K_DURF, F(loop_interval_sec), 0},
+    {"alerts.interval", K_DURF, F(alerts_interval_sec), 0},
+    {"alerts.horizon", K_SIZE, F(alerts_horizon), 10000},
+    {"alerts.webhook", K_STR, F(alerts_webhook), 0},
+    {"alerts.min_points", K_SIZE, F(alerts_min_points), 100000},
+    {"alerts.tolerance", K_DOUBLE, F(alerts_tolerance), 1},
 };
 
 /* Unknown keys are reported at the key (km), bad values at the value (vm). */

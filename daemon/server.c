@@ -3,6 +3,7 @@
  * limit, JSON replies. Handlers may block (a write waits for its group
  * commit): each runs on a pool thread. */
 #include "daemon/api.h"
+#include "daemon/alerts.h"
 #include "daemon/scrape.h"
 
 #include <arpa/inet.h>
@@ -366,6 +367,7 @@ int hrd_server_start(const hrd_config *c, hrd_server **out, hr_error *err)
                          .max_series = c->max_series};
     rc = hrd_store_open(&so, &srv->store, err);
     if (rc == 0) rc = hrd_scraper_start(srv->store, c, &srv->scraper, err);
+    if (rc == 0) rc = hrd_alerts_start(srv->store, c, &srv->alerts, err);
     if (rc < 0) {
         hrd_server_stop(srv);
         return rc;
@@ -437,6 +439,7 @@ void hrd_server_reload(hrd_server *srv, const hrd_config *c)
     srv->bucket = c->rate_limit_rps;
     pthread_mutex_unlock(&srv->mu);
     hrd_scraper_reload(srv->scraper, c);
+    hrd_alerts_reload(srv->alerts, c);
 }
 
 static int free_gauge(const char *key, void *value, void *ud)
@@ -451,6 +454,7 @@ void hrd_server_stop(hrd_server *srv)
     if (!srv) return;
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     hrd_scraper_stop(srv->scraper);
+    hrd_alerts_stop(srv->alerts);
     hrd_store_close(srv->store);
     hr_map_foreach(&srv->fc, free_gauge, NULL);
     hr_map_release(&srv->fc);

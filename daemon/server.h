@@ -39,7 +39,12 @@ typedef struct hrd_config {
     size_t forecast_history;     /* newest samples a forecast is fitted on */
     char tls_cert[HRD_PATH_MAX]; /* PEM files; both set = HTTPS */
     char tls_key[HRD_PATH_MAX];
-    double loop_interval_sec;                 /* control loop period (the loop is not wired yet) */
+    double loop_interval_sec;   /* control loop period (the loop is not wired yet) */
+    double alerts_interval_sec; /* evaluation period (0 = no evaluation) */
+    size_t alerts_horizon;      /* steps ahead for predicted breaches */
+    char alerts_webhook[1024];  /* POST every alert state change here (empty = none) */
+    size_t alerts_min_points;   /* scored points before coverage is judged */
+    double alerts_tolerance;    /* |coverage - 0.90| above this: accuracy alert */
     hrd_scrape_target scrape[HRD_MAX_SCRAPE]; /* the `scrape:` list */
     size_t nscrape;
 } hrd_config;

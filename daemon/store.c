@@ -96,6 +96,11 @@ static const char *schema =
     " status TEXT NOT NULL, body TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS journal(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
     " kind TEXT NOT NULL, body TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, kind TEXT NOT NULL,"
+    " subject TEXT NOT NULL, state TEXT NOT NULL, opened INTEGER NOT NULL, resolved INTEGER,"
+    " body TEXT NOT NULL, sent_state TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_try INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS alerts_open ON alerts(kind, subject, state);"
     "CREATE TABLE IF NOT EXISTS annotations(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
     " series TEXT, body TEXT NOT NULL);";
 

@@ -136,6 +136,30 @@ int hrd_journal_list(hrd_store *s, int64_t after, size_t limit, json_t **out, hr
 /* Keep a forecast (the API's JSON answer) of `series`; returns its id. */
 int64_t hrd_forecast_save(hrd_store *s, const char *series, const json_t *body, hr_error *err);
 
+/* ---- alerts (store_alerts.c) ------------------------------------------------------ */
+
+/* Open an alert of `kind` about `subject` (one open alert per pair: an open
+ * one gets the new body). Returns its id, 1 in *is_new when it was opened
+ * now. Every state change is queued for the webhook. */
+int64_t hrd_alert_raise(hrd_store *s, const char *kind, const char *subject, const json_t *body,
+                        bool *is_new, hr_error *err);
+/* Resolve the open alert of (kind, subject), if any: 1 if one was, 0 if none. */
+int hrd_alert_resolve(hrd_store *s, const char *kind, const char *subject, hr_error *err);
+/* Alerts with id > after, newest state, `state` "open", "resolved" or NULL
+ * (all); a JSON array. */
+int hrd_alert_list(hrd_store *s, const char *state, int64_t after, size_t limit, json_t **out,
+                   hr_error *err);
+/* Alerts whose current state was not delivered yet, due at `now`, fewer
+ * than `max_attempts` tries: a JSON array of the alert objects. */
+int hrd_alert_undelivered(hrd_store *s, int64_t now, int max_attempts, size_t limit, json_t **out,
+                          hr_error *err);
+/* Record a delivery of `state`, or a failed try (attempts, next try time). */
+int hrd_alert_delivered(hrd_store *s, int64_t id, const char *state, hr_error *err);
+int hrd_alert_failed(hrd_store *s, int64_t id, int attempts, int64_t next_try, hr_error *err);
+/* Open alerts per kind, for /metrics: calls fn(kind, count). */
+int hrd_alert_open_counts(hrd_store *s, void (*fn)(void *ud, const char *kind, int64_t n),
+                          void *ud);
+
 /* The database handle for store_objects.c (one connection, serialised). */
 struct sqlite3;
 struct sqlite3 *hrd__store_admin_db(hrd_store *s);
