@@ -50,6 +50,8 @@ struct hrd_alerts {
     hrd_config cfg; /* alerts.* and forecast_history, under mu */
     hr_map ws;      /* workload -> wstate*, alert thread only */
     uint64_t evaluations, sent, failed;
+    hrd_alerts_gauge gauge;
+    void *gauge_ud;
 };
 
 static double json_num(json_t *o, const char *k, double def)
@@ -126,13 +128,25 @@ static void judge_workload(hrd_alerts *al, const hrd_config *c, json_t *wl)
         q = json_num(so, "target_quantile", 0.95);
         json_decref(so);
     }
-    double levels[3] = {0.05, 0.95, 0};
-    size_t nq = 2, iq = 1;
-    if (fabs(q - 0.95) > 1e-12 && fabs(q - 0.05) > 1e-12) {
-        levels[1] = q < 0.95 ? q : 0.95;
-        levels[2] = q < 0.95 ? 0.95 : q;
-        nq = 3;
-        iq = q < 0.95 ? 1 : 2;
+    /* 0.05 and 0.95 (the 90 % interval), 0.5 and 0.9 (/metrics), q (the SLA) */
+    double levels[5] = {0.05, 0.5, 0.9, 0.95, 0};
+    size_t nq = 4;
+    bool known = false;
+    for (size_t k = 0; k < nq; k++) known |= fabs(levels[k] - q) < 1e-12;
+    if (!known && q > 0 && q < 1) {
+        size_t k = nq++;
+        while (k > 0 && levels[k - 1] > q) {
+            levels[k] = levels[k - 1];
+            k--;
+        }
+        levels[k] = q;
+    }
+    size_t iq = 0, i50 = 0, i90 = 0, i95 = 0;
+    for (size_t k = 0; k < nq; k++) {
+        if (fabs(levels[k] - q) < 1e-12) iq = k;
+        if (fabs(levels[k] - 0.5) < 1e-12) i50 = k;
+        if (fabs(levels[k] - 0.9) < 1e-12) i90 = k;
+        if (fabs(levels[k] - 0.95) < 1e-12) i95 = k;
     }
     size_t h = c->alerts_horizon ? c->alerts_horizon : 1;
     wstate *w = hr_map_get(&al->ws, name);
@@ -146,6 +160,9 @@ static void judge_workload(hrd_alerts *al, const hrd_config *c, json_t *wl)
     if (hrd_forecast(al->store, series, h, levels, nq, c->forecast_history, "auto", &fc, &err) < 0)
         return; /* nothing to judge yet (too few samples, no series) */
     if (fc.f.has_quantiles) {
+        if (al->gauge)
+            al->gauge(al->gauge_ud, name, series, hr_forecast_q(&fc.f, 0, i50),
+                      hr_forecast_q(&fc.f, 0, i90));
         json_t *lim = json_object_get(wl, "limit");
         if (json_is_number(lim)) {
             double limit = json_number_value(lim);
@@ -164,8 +181,6 @@ static void judge_workload(hrd_alerts *al, const hrd_config *c, json_t *wl)
             int64_t t1 = fc.origin + fc.step;
             bool have = false;
             for (size_t i = 0; i < w->npending; i++) have |= w->pending[i].t == t1;
-            size_t i95 = 1;
-            while (i95 < nq && fabs(levels[i95] - 0.95) > 1e-12) i95++;
             if (!have && w->npending < PENDING_MAX)
                 w->pending[w->npending++] =
                     (pend){t1, hr_forecast_q(&fc.f, 0, 0), hr_forecast_q(&fc.f, 0, i95)};
@@ -297,11 +312,14 @@ static void *alerts_main(void *arg)
     return NULL;
 }
 
-int hrd_alerts_start(hrd_store *st, const hrd_config *c, hrd_alerts **out, hr_error *err)
+int hrd_alerts_start(hrd_store *st, const hrd_config *c, hrd_alerts_gauge gauge, void *gauge_ud,
+                     hrd_alerts **out, hr_error *err)
 {
     hrd_alerts *al = calloc(1, sizeof *al);
     if (!al) return hr_error_set(err, HR_ENOMEM, "out of memory");
     al->store = st;
+    al->gauge = gauge;
+    al->gauge_ud = gauge_ud;
     al->cfg = *c;
     hr_map_init(&al->ws, 1000000);
     pthread_mutex_init(&al->mu, NULL);

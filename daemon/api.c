@@ -183,12 +183,15 @@ static int out_gauge(const char *key, void *value, void *ud)
     outbuf *o = ud;
     const hrd_fc_gauge *g = value;
     (void)key;
-    outf(o, "headroom_forecast_next{series=\"");
-    out_label(o, g->series);
-    outf(o, "\",quantile=\"0.5\"} %.17g\n", g->p50);
-    outf(o, "headroom_forecast_next{series=\"");
-    out_label(o, g->series);
-    outf(o, "\",quantile=\"0.9\"} %.17g\n", g->p90);
+    for (int k = 0; k < 2; k++) {
+        outf(o, "headroom_forecast_next{series=\"");
+        out_label(o, g->series);
+        if (g->workload[0]) {
+            outf(o, "\",workload=\"");
+            out_label(o, g->workload);
+        }
+        outf(o, "\",quantile=\"%s\"} %.17g\n", k ? "0.9" : "0.5", k ? g->p90 : g->p50);
+    }
     return 0;
 }
 

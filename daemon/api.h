@@ -46,8 +46,12 @@ extern const size_t hrd_nroutes;
 /* Per-series forecast quantiles kept for /metrics. */
 typedef struct hrd_fc_gauge {
     char series[HRD_SERIES_NAME_MAX + 1];
+    char workload[129]; /* "" for a forecast asked through the API */
     double p50, p90;
 } hrd_fc_gauge;
+
+/* Record the latest next-step p50/p90 of a series (workload may be NULL). */
+void hrd_server_gauge(void *srv, const char *workload, const char *series, double p50, double p90);
 #define HRD_FC_GAUGES 10000
 
 struct hrd_server {

@@ -237,21 +237,6 @@ void hrd_api_series_list(hrd_req *r)
 
 /* ---- forecast ----------------------------------------------------------------------- */
 
-static void remember_gauge(hrd_server *srv, const char *series, double p50, double p90)
-{
-    pthread_mutex_lock(&srv->mu);
-    hrd_fc_gauge *g = hr_map_get(&srv->fc, series);
-    if (!g && (g = calloc(1, sizeof *g))) {
-        snprintf(g->series, sizeof g->series, "%s", series);
-        if (hr_map_put(&srv->fc, series, g, NULL) < 0) {
-            free(g);
-            g = NULL;
-        }
-    }
-    if (g) g->p50 = p50, g->p90 = p90;
-    pthread_mutex_unlock(&srv->mu);
-}
-
 void hrd_api_series_forecast(hrd_req *r)
 {
     const char *name = r->param[0];
@@ -306,7 +291,7 @@ void hrd_api_series_forecast(hrd_req *r)
         if (fabs(levels[j] - 0.5) < 1e-12) p50 = hr_forecast_q(f, 0, (size_t)j);
         if (fabs(levels[j] - 0.9) < 1e-12) p90 = hr_forecast_q(f, 0, (size_t)j);
     }
-    if (f->has_quantiles) remember_gauge(r->srv, name, isnan(p50) ? f->mean[0] : p50, p90);
+    if (f->has_quantiles) hrd_server_gauge(r->srv, NULL, name, isnan(p50) ? f->mean[0] : p50, p90);
     json_t *periods = json_array();
     for (size_t k = 0; k < fc.nperiods; k++)
         json_array_append_new(periods, json_integer((json_int_t)fc.periods[k]));

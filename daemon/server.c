@@ -367,7 +367,7 @@ int hrd_server_start(const hrd_config *c, hrd_server **out, hr_error *err)
                          .max_series = c->max_series};
     rc = hrd_store_open(&so, &srv->store, err);
     if (rc == 0) rc = hrd_scraper_start(srv->store, c, &srv->scraper, err);
-    if (rc == 0) rc = hrd_alerts_start(srv->store, c, &srv->alerts, err);
+    if (rc == 0) rc = hrd_alerts_start(srv->store, c, hrd_server_gauge, srv, &srv->alerts, err);
     if (rc < 0) {
         hrd_server_stop(srv);
         return rc;
@@ -418,6 +418,25 @@ int hrd_server_start(const hrd_config *c, hrd_server **out, hr_error *err)
     srv->port = info ? info->port : 0;
     *out = srv;
     return 0;
+}
+
+void hrd_server_gauge(void *ud, const char *workload, const char *series, double p50, double p90)
+{
+    hrd_server *srv = ud;
+    char key[HRD_SERIES_NAME_MAX + 140];
+    snprintf(key, sizeof key, "%s|%s", workload ? workload : "", series);
+    pthread_mutex_lock(&srv->mu);
+    hrd_fc_gauge *g = hr_map_get(&srv->fc, key);
+    if (!g && (g = calloc(1, sizeof *g))) {
+        snprintf(g->series, sizeof g->series, "%s", series);
+        snprintf(g->workload, sizeof g->workload, "%s", workload ? workload : "");
+        if (hr_map_put(&srv->fc, key, g, NULL) < 0) {
+            free(g);
+            g = NULL;
+        }
+    }
+    if (g) g->p50 = p50, g->p90 = p90;
+    pthread_mutex_unlock(&srv->mu);
 }
 
 uint16_t hrd_server_port(const hrd_server *srv)

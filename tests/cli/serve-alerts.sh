@@ -114,6 +114,8 @@ assert ("sla_breach_predicted", "resolved") in k and any(x == "forecast_accuracy
 acc = [a for a in d["items"] if a["kind"] == "forecast_accuracy"][0]["body"]
 assert acc["coverage"] < 0.4 and acc["points"] >= 3, acc'
 [[ $(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$url/api/v1/alerts?state=maybe") == 400 ]] || fail "bad state"
+api "$url/metrics" | grep -Eq '^headroom_forecast_next\{series="vm.cpu",workload="web",quantile="0.9"\} [0-9]' ||
+    fail "per-workload forecast gauge"
 # The demand now exceeds the raised limit too: a breach is open again.
 api "$url/metrics" | grep -q '^headroom_alerts_open{kind="sla_breach_predicted"} 1$' || fail "metrics"
 kill -TERM "$pid"
