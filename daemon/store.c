@@ -37,9 +37,17 @@ typedef struct series {
     size_t ntxn, txncap;
 } series;
 
+/* A write's samples encoded by the request thread (sorted), used as the
+ * wal record when the writer keeps all of them. */
+typedef struct preenc {
+    uint8_t *blob; /* NULL: not encoded (too many samples, out of memory) */
+    size_t len;
+} preenc;
+
 typedef struct pending {
     hrd_write *w;
     size_t nw;
+    preenc *pre; /* [nw] or NULL */
     bool maintain;
     hrd_write_result res;
     int rc;
@@ -266,6 +274,20 @@ static int wal_record(hr_vec *buf, int64_t id, const int64_t *t, const double *v
     return 0;
 }
 
+/* Append a record whose chunk is already encoded. */
+static int wal_record_blob(hr_vec *buf, int64_t id, const uint8_t *blob, size_t len)
+{
+    uint8_t hdr[12];
+    for (int b = 0; b < 8; b++) hdr[b] = (uint8_t)((uint64_t)id >> (8 * b));
+    for (int b = 0; b < 4; b++) hdr[8 + b] = (uint8_t)(len >> (8 * b));
+    int rc = hr_vec_reserve(buf, buf->len + sizeof hdr + len);
+    if (rc < 0) return rc;
+    memcpy((uint8_t *)buf->data + buf->len, hdr, sizeof hdr);
+    memcpy((uint8_t *)buf->data + buf->len + sizeof hdr, blob, len);
+    buf->len += sizeof hdr + len;
+    return 0;
+}
+
 static int insert_wal(hrd_store *s, const hr_vec *buf, int64_t *row, hr_error *err)
 {
     sqlite3_stmt *st;
@@ -435,8 +457,8 @@ static size_t new_series(hrd_store *s, const pending *p)
     return k;
 }
 
-static int write_one(hrd_store *s, sqlite3_stmt *ins_series, hrd_write *w, pending *p,
-                     hr_error *err)
+static int write_one(hrd_store *s, sqlite3_stmt *ins_series, hrd_write *w, const preenc *pre,
+                     pending *p, hr_error *err)
 {
     series *ser = hr_map_get(&s->byname, w->series);
     if (!ser) {
@@ -460,7 +482,7 @@ static int write_one(hrd_store *s, sqlite3_stmt *ins_series, hrd_write *w, pendi
             return hr_error_set(err, rc, "series %s: cannot index", w->series);
         }
     }
-    if (sort_write(w) < 0) return hr_error_set(err, HR_ENOMEM, "out of memory");
+    if (!pre && sort_write(w) < 0) return hr_error_set(err, HR_ENOMEM, "out of memory");
     size_t kept = 0;
     for (size_t i = 0; i < w->n; i++) {
         int64_t t = w->t[i];
@@ -476,7 +498,10 @@ static int write_one(hrd_store *s, sqlite3_stmt *ins_series, hrd_write *w, pendi
     p->res.stored += kept;
     if (kept == 0) return 0;
     txn_add a = {ser, w->t, w->v, kept};
-    if (wal_record(&s->walbuf, ser->id, w->t, w->v, kept) < 0 || hr_vec_push(&s->adds, &a) < 0)
+    int rc = pre && pre->blob && kept == w->n
+                 ? wal_record_blob(&s->walbuf, ser->id, pre->blob, pre->len)
+                 : wal_record(&s->walbuf, ser->id, w->t, w->v, kept);
+    if (rc < 0 || hr_vec_push(&s->adds, &a) < 0)
         return hr_error_set(err, HR_ENOMEM, "out of memory");
     return 0;
 }
@@ -536,14 +561,14 @@ static void commit_group(hrd_store *s, pending *list)
     for (pending *p = list; p && rc == 0; p = p->next) {
         if (p->maintain) continue;
         nwrites++;
-        size_t fresh = new_series(s, p);
+        size_t fresh = s->nall + p->nw > s->o.max_series ? new_series(s, p) : 0;
         if (fresh && s->nall + fresh > s->o.max_series) {
             p->rc = hr_error_set(&p->err, HR_ELIMIT, "series: limit of %zu series reached",
                                  s->o.max_series);
             continue;
         }
         for (size_t i = 0; i < p->nw && rc == 0; i++)
-            rc = write_one(s, ins_series, &p->w[i], p, &err);
+            rc = write_one(s, ins_series, &p->w[i], p->pre ? &p->pre[i] : NULL, p, &err);
     }
     sqlite3_finalize(ins_series);
     int64_t row = 0;
@@ -967,10 +992,40 @@ static int submit(hrd_store *s, pending *p)
     return p->rc;
 }
 
+/* In the calling thread: sort each write and encode its wal chunk, so that
+ * the writer thread has less to do. A NULL result (out of memory) leaves
+ * the writer to do it all. */
+static preenc *pre_encode(hrd_write *w, size_t nw)
+{
+    preenc *pre = calloc(nw ? nw : 1, sizeof *pre);
+    if (!pre) return NULL;
+    for (size_t i = 0; i < nw; i++) {
+        hrd_write *x = &w[i];
+        if (sort_write(x) < 0) {
+            free(pre);
+            return NULL;
+        }
+        bool repeats = false;
+        for (size_t j = 1; j < x->n && !repeats; j++) repeats = x->t[j] == x->t[j - 1];
+        /* with repeats the writer drops them and encodes what it keeps */
+        if (repeats || x->n > HR_CHUNK_MAX_SAMPLES || x->n == 0) continue;
+        if (hr_chunk_encode(x->t, x->v, x->n, &pre[i].blob, &pre[i].len) < 0) pre[i].blob = NULL;
+    }
+    return pre;
+}
+
+static void pre_free(preenc *pre, size_t nw)
+{
+    if (!pre) return;
+    for (size_t i = 0; i < nw; i++) free(pre[i].blob);
+    free(pre);
+}
+
 int hrd_store_write(hrd_store *s, hrd_write *w, size_t nw, hrd_write_result *res, hr_error *err)
 {
-    pending p = {.w = w, .nw = nw};
+    pending p = {.w = w, .nw = nw, .pre = pre_encode(w, nw)};
     int rc = submit(s, &p);
+    pre_free(p.pre, nw);
     if (rc < 0) {
         if (err) *err = p.err;
         return rc;
