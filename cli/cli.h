@@ -20,7 +20,7 @@ int cmd_forecast(int argc, char **argv); /* cmd_forecast.c */
 int cmd_backtest(int argc, char **argv); /* cmd_backtest.c */
 int cmd_serve(int argc, char **argv);    /* cmd_serve.c */
 int cmd_token(int argc, char **argv);    /* cmd_serve.c */
-int cmd_agent(int argc, char **argv);    /* cmd_serve.c */
+int cmd_agent(int argc, char **argv);    /* cmd_agent.c */
 
 /* Exit codes of every subcommand. */
 enum { CLI_OK = 0, CLI_EDATA = 1, CLI_EUSAGE = 2 };

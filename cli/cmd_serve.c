@@ -1,4 +1,4 @@
-/* `headroom serve`, `token` and `agent`: they live in daemon/. */
+/* `headroom serve` and `headroom token`: the daemon lives in daemon/. */
 #include "cli/cli.h"
 #include "daemon/server.h"
 
@@ -10,9 +10,4 @@ int cmd_serve(int argc, char **argv)
 int cmd_token(int argc, char **argv)
 {
     return hrd_token_main(argc, argv);
-}
-
-int cmd_agent(int argc, char **argv)
-{
-    return hrd_agent_main(argc, argv);
 }

@@ -217,6 +217,16 @@ static void test_limits(void **state)
     assert_int_equal(hrd_store_write(s, w, 50, NULL, &err), 0);
     hrd_store_get_stats(s, &st);
     assert_int_equal(st.series, 50);
+    /* Repeated timestamps inside one write: one of them is kept. */
+    int64_t rt3[4] = {9, 5, 9, 7};
+    double rv3[4] = {1, 2, 3, 4};
+    hrd_write rep = {"rep", NULL, rt3, rv3, 4};
+    hrd_write_result r;
+    assert_int_equal(hrd_store_write(s, &rep, 1, &r, &err), HR_ELIMIT); /* still 50 series */
+    hrd_write reuse = {"s00", NULL, rt3, rv3, 4};
+    assert_int_equal(hrd_store_write(s, &reuse, 1, &r, &err), 0);
+    assert_int_equal(r.stored, 3);
+    assert_int_equal(r.skipped, 1);
     assert_true(hr_series_key_ok("a.b:c-d_9"));
     assert_false(hr_series_key_ok(""));
     assert_false(hr_series_key_ok("a b"));
