@@ -90,7 +90,6 @@ HR_EXPORT int hr_chunk_iter_next(hr_chunk_iter *it, int64_t *t, double *v, hr_er
 HR_EXPORT int hr_chunk_decode(const uint8_t *buf, size_t len, size_t max_samples, int64_t **t,
                               double **v, size_t *n, hr_error *err);
 
-
 /* ---- InfluxDB line protocol -------------------------------------------------------
  *
  *   measurement[,tag=value...] field=value[,field=value...] [timestamp]
@@ -177,7 +176,7 @@ HR_EXPORT int hr_promwrite_parse(const void *buf, size_t len, size_t max_bytes, 
  * `now_sec` without one. Values may be NaN, +Inf, -Inf. Nothing is emitted
  * unless the whole text parses. Errors: HR_EPARSE "line N: what". Returns
  * the number of samples emitted. */
-HR_EXPORT int hr_expfmt_parse(const char *buf, size_t len, const char *extra_label,
-                              int64_t now_sec, hr_lp_emit emit, void *ud, hr_error *err);
+HR_EXPORT int hr_expfmt_parse(const char *buf, size_t len, const char *extra_label, int64_t now_sec,
+                              hr_lp_emit emit, void *ud, hr_error *err);
 
 #endif
