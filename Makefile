@@ -12,7 +12,7 @@ CMAKE     ?= cmake
 SHARED    ?= ../shared/data
 HR         = $(BUILD)/headroom
 
-.PHONY: all deps build asan fuzz-build run test test-release test-asan \
+.PHONY: all deps build asan fuzz-build run serve-demo test test-release test-asan \
         valgrind fuzz bench bench-deps format format-check clean
 
 all: build
@@ -37,6 +37,11 @@ run: build
 	$(HR) backtest --m4 tests/data/m4/Hourly-train-sample20.csv \
 	    --test tests/data/m4/Hourly-test-sample20.csv --report headroom-report.html
 	@echo "report: $(CURDIR)/headroom-report.html"
+
+# The daemon demo (issue 7): headroom serve with a PlanetLab fleet replayed
+# through the API and the dashboard URL printed. Ctrl-C stops it.
+serve-demo: build
+	@scripts/serve-demo.sh $(HR)
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -109,3 +109,7 @@ bench/nab.sh "$hr" "$shared"
 bench/roadef.sh "$hr" "$shared"
 bench/act.sh "$hr" "$shared"
 bench/sim.sh "$hr" "$shared"
+
+echo
+echo "headroom serve: ingestion, reads, storage, memory (bench/serve.sh)"
+"$here/serve.sh" "$hr" "$shared"

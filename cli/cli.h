@@ -26,6 +26,9 @@ int cmd_roadef(int argc, char **argv);    /* cmd_roadef.c */
 int cmd_partition(int argc, char **argv); /* cmd_partition.c */
 int cmd_vm(int argc, char **argv);        /* cmd_vm.c */
 int cmd_place(int argc, char **argv);     /* cmd_place.c */
+int cmd_serve(int argc, char **argv);     /* cmd_serve.c */
+int cmd_token(int argc, char **argv);     /* cmd_serve.c */
+int cmd_agent(int argc, char **argv);     /* cmd_agent.c */
 
 /* Exit codes of every subcommand. */
 enum { CLI_OK = 0, CLI_EDATA = 1, CLI_EUSAGE = 2 };

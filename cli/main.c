@@ -14,6 +14,9 @@ static const struct hr_cmd commands[] = {
     {"partition", "split a host among its tenants (cgroups, tc) from forecasts", cmd_partition},
     {"vm", "run, resize and live-migrate QEMU micro-VMs", cmd_vm},
     {"place", "target placement and migration plan for a JSON fleet", cmd_place},
+    {"serve", "run the daemon: telemetry store, forecasts, HTTP API", cmd_serve},
+    {"token", "create an API token for the daemon", cmd_token},
+    {"agent", "push this host's CPU, memory, network (per cgroup, QEMU) to a daemon", cmd_agent},
     {"version", "print the version", cmd_version},
 };
 #define NCMD (sizeof commands / sizeof commands[0])

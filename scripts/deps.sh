@@ -8,7 +8,9 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git clang clang-format libclang-rt-14-dev valgrind python3
       libcmocka-dev libjansson-dev
       coinor-libcbc-dev
-      libsqlite3-dev libyaml-dev iproute2 qemu-system-x86 qemu-utils busybox-static cpio socat)
+      libsqlite3-dev libyaml-dev iproute2 qemu-system-x86 qemu-utils busybox-static cpio socat
+      libcurl4-openssl-dev libgnutls28-dev libmicrohttpd-dev libprotobuf-c-dev libsnappy-dev
+      protobuf-c-compiler openssl curl)
 if [[ "${1:-}" == "--bench" ]]; then
     pkgs+=(python3 python3-numpy python3-pandas python3-statsmodels)
 fi

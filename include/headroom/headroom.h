@@ -7,6 +7,7 @@
 #include "util.h"
 #include "series.h"
 #include "forecast.h"
+#include "store.h"
 
 #define HR_VERSION "0.1.0"
 
