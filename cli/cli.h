@@ -38,6 +38,9 @@ enum { CLI_OK = 0, CLI_EDATA = 1, CLI_EUSAGE = 2 };
 #define CLI_MAX_MODELS     32
 #define CLI_DEFAULT_LEVELS "0.05,0.5,0.95"
 
+/* Write s to out with & < > " ' escaped for HTML text and attributes. */
+void cli_html_escape(FILE *out, const char *s);
+
 /* "headroom: CMD: message" on stderr plus a pointer to --help; returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) HR_PRINTF(2, 3);
 /* "headroom: message" on stderr (the message names file:line:col); returns 1. */

@@ -12,31 +12,6 @@ static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"
                                       "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
 #define NPALETTE (sizeof palette / sizeof palette[0])
 
-static void esc(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&#39;", out);
-            break;
-        default:
-            fputc(*s, out);
-        }
-    }
-}
-
 static void cell(FILE *out, int prec, double v)
 {
     fputs("<td>", out);
@@ -71,7 +46,7 @@ static void summary_table(FILE *out, const struct cli_report *r)
     for (size_t k = 0; k < r->nmodels; k++) {
         const struct cli_report_model *m = &r->models[k];
         fputs("<tr><td>", out);
-        esc(out, m->name);
+        cli_html_escape(out, m->name);
         fputs("</td>", out);
         cell(out, 4, m->mean.smape);
         cell(out, 4, m->mean.mase);
@@ -80,7 +55,7 @@ static void summary_table(FILE *out, const struct cli_report *r)
         cell(out, 3, m->mean.msis);
         cell(out, 6, m->sec_per_series);
         fputs("<td>", out);
-        esc(out, m->intervals);
+        cli_html_escape(out, m->intervals);
         fprintf(out, "</td><td>%zu</td></tr>\n", m->fallbacks);
     }
     fputs("</table>\n", out);
@@ -112,7 +87,7 @@ static void owa_chart(FILE *out, const struct cli_report *r)
         const struct cli_report_model *m = &r->models[k];
         double y = top + (double)k * (bar + gap);
         fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 6, y + bar * 0.7);
-        esc(out, m->name);
+        cli_html_escape(out, m->name);
         fputs("</text>\n", out);
         if (!isfinite(m->owa)) {
             fprintf(out, "<text x=\"%.0f\" y=\"%.1f\">n/a</text>\n", left + 4, y + bar * 0.7);
@@ -219,7 +194,7 @@ static void legend_item(FILE *out, double x, double y, const char *color, const 
                 "stroke-width=\"2\"/>",
                 x, y - 3, x + 18, y - 3, color);
     fprintf(out, "<text x=\"%.0f\" y=\"%.0f\">", x + 22, y);
-    esc(out, label);
+    cli_html_escape(out, label);
     fputs("</text>\n", out);
 }
 
@@ -243,7 +218,7 @@ static void series_chart(FILE *out, const struct cli_report *r, const struct cli
     f.y1 = hi + pad;
 
     fputs("<figure>\n<figcaption>", out);
-    esc(out, s->name ? s->name : "(unnamed)");
+    cli_html_escape(out, s->name ? s->name : "(unnamed)");
     fputs("</figcaption>\n", out);
     fprintf(out,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
@@ -288,11 +263,11 @@ static int write_html(FILE *out, void *ud)
 {
     const struct cli_report *r = ud;
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", out);
-    esc(out, r->title);
+    cli_html_escape(out, r->title);
     fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", css);
-    esc(out, r->title);
+    cli_html_escape(out, r->title);
     fputs("</h1>\n<p>Input: ", out);
-    esc(out, r->source);
+    cli_html_escape(out, r->source);
     fprintf(out,
             ". %zu series, %zu forecasts, horizon %zu, seasonal period %zu. "
             "Metrics use the M4 definitions; OWA is relative to naive2 on the same forecasts; "

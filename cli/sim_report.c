@@ -16,28 +16,6 @@ extern const size_t cli_uplot_js_len;
 extern const unsigned char cli_uplot_css[];
 extern const size_t cli_uplot_css_len;
 
-static void esc(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        default:
-            fputc(*s, out);
-        }
-    }
-}
-
 static const char css[] =
     "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1040px;color:#222}"
     "table{border-collapse:collapse;margin:1em 0}th,td{padding:3px 9px;text-align:right;"
@@ -101,9 +79,9 @@ static void figures_table(FILE *out, const cli_sim_cmp *c)
         for (size_t p = 0; p < c->npolicies; p++) {
             const hr_sim_result *r = &job(c, d, p)->res;
             fputs("<tr><td>", out);
-            esc(out, c->days[d]);
+            cli_html_escape(out, c->days[d]);
             fputs("</td><td>", out);
-            esc(out, c->policies[p]);
+            cli_html_escape(out, c->policies[p]);
             fprintf(out,
                     "</td><td>%.5f</td><td>%zu</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
                     "<td>%.5f</td><td>%zu</td><td>%.3f</td></tr>\n",
@@ -135,7 +113,7 @@ static void target_table(FILE *out, const cli_sim_cmp *c)
         double ratio = b->esv > 0 ? a->esv / b->esv : NAN;
         bool ok = ratio <= 0.5 && a->energy_kwh <= b->energy_kwh && a->slatah < b->slatah;
         fputs("<tr><td>", out);
-        esc(out, c->days[d]);
+        cli_html_escape(out, c->days[d]);
         fprintf(out,
                 "</td><td class=\"%s\">%s</td><td>%.3f</td><td>%.2f vs %.2f</td>"
                 "<td>%.3f vs %.3f</td><td>%zu vs %zu</td></tr>\n",
