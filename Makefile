@@ -12,7 +12,7 @@ CMAKE     ?= cmake
 SHARED    ?= ../shared/data
 HR         = $(BUILD)/headroom
 
-.PHONY: all deps build asan fuzz-build run serve-demo test test-release test-asan \
+.PHONY: all deps build asan fuzz-build run serve-demo demo-forecast test test-release test-asan \
         valgrind fuzz bench bench-deps format format-check clean
 
 all: build
@@ -32,16 +32,20 @@ fuzz-build: deps
 	@CC=clang $(CMAKE) -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHR_FUZZ=ON >/dev/null
 	@$(CMAKE) --build $(FUZZ) -j $(JOBS)
 
-# Until the twin and the daemon exist, the main job is the forecasting demo.
+# The main job (issue 7): headroom serve on its embedded defaults with a demo
+# fleet, a PlanetLab day replayed through the API, the control loop in
+# predictive mode on the sim driver, the dashboard URL and a token printed.
+# Ctrl-C stops it.
 run: build
+	@scripts/serve-demo.sh $(HR)
+
+serve-demo: run
+
+# The forecasting demo: a backtest of the bundled M4 sample -> an HTML report.
+demo-forecast: build
 	$(HR) backtest --m4 tests/data/m4/Hourly-train-sample20.csv \
 	    --test tests/data/m4/Hourly-test-sample20.csv --report headroom-report.html
 	@echo "report: $(CURDIR)/headroom-report.html"
-
-# The daemon demo (issue 7): headroom serve with a PlanetLab fleet replayed
-# through the API and the dashboard URL printed. Ctrl-C stops it.
-serve-demo: build
-	@scripts/serve-demo.sh $(HR)
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

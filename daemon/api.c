@@ -2,6 +2,7 @@
  * OpenAPI document, fleet objects, control modes, tokens, the journal, and
  * the endpoints whose subsystem is not wired into the daemon yet. */
 #include "daemon/api.h"
+#include "daemon/ctl.h"
 #include "daemon/alerts.h"
 #include "daemon/scrape.h"
 
@@ -36,9 +37,9 @@ const struct hrd_route hrd_routes[] = {
     {"PUT", "/api/v1/fleets/*/mode", SCOPE_ADMIN, hrd_api_mode_put, "mode", false},
     {"POST", "/api/v1/tokens", SCOPE_ADMIN, hrd_api_token_create, "tokens", false},
     {"GET", "/api/v1/journal", SCOPE_READ, hrd_api_journal, "journal", false},
-    {"GET", "/api/v1/plan", SCOPE_READ, hrd_api_unavailable, "plan", false},
-    {"POST", "/api/v1/plan/approve", SCOPE_ADMIN, hrd_api_unavailable, "plan", false},
-    {"POST", "/api/v1/plan/apply", SCOPE_ADMIN, hrd_api_unavailable, "plan", false},
+    {"GET", "/api/v1/plan", SCOPE_READ, hrd_api_plan_get, "plan", false},
+    {"POST", "/api/v1/plan/approve", SCOPE_ADMIN, hrd_api_plan_approve, "plan", false},
+    {"POST", "/api/v1/plan/apply", SCOPE_ADMIN, hrd_api_plan_apply, "plan", false},
     {"GET", "/api/v1/anomalies", SCOPE_READ, hrd_api_unavailable, "anomalies", false},
     {"GET", "/api/v1/alerts", SCOPE_READ, hrd_api_alerts, "alerts", false},
     {"POST", "/api/v1/prom/write", SCOPE_WRITE, hrd_api_prom_write, "prom_write", false},
@@ -105,8 +106,6 @@ void hrd_api_unavailable(hrd_req *r)
     static const struct {
         const char *prefix, *what;
     } why[] = {
-        {"/api/v1/plan", "the planner is not configured: the control loop (lib/loop.c) is not "
-                         "wired into the daemon yet"},
         {"/api/v1/anomalies", "anomaly detection is not configured in the daemon yet"},
     };
     for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
@@ -499,9 +498,13 @@ void hrd_api_mode_get(hrd_req *r)
         hrd_reply_hr(r, rc, &err);
         return;
     }
-    hrd_reply_json(
-        r, 200,
-        json_pack("{s:s, s:s, s:b}", "fleet", r->param[0], "mode", mode, "loop_running", 0));
+    /* The loop runs over the fleet HRD_CTL_FLEET only. */
+    hrd_ctl *cl = atomic_load(&r->srv->ctl);
+    bool running = cl && !strcmp(r->param[0], HRD_CTL_FLEET);
+    hrd_reply_json(r, 200,
+                   json_pack("{s:s, s:s, s:b, s:I}", "fleet", r->param[0], "mode", mode,
+                             "loop_running", running, "loop_rounds",
+                             (json_int_t)(running ? hrd_ctl_rounds(cl) : 0)));
 }
 
 void hrd_api_mode_put(hrd_req *r)

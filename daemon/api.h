@@ -59,6 +59,7 @@ struct hrd_server {
     hrd_store *store;
     struct hrd_scraper *scraper;
     struct hrd_alerts *alerts;
+    struct hrd_ctl *_Atomic ctl; /* the control loop (ctl.h); NULL when not started */
     struct MHD_Daemon *mhd;
     uint16_t port;
     pthread_mutex_t mu; /* guards the fields below */
@@ -107,5 +108,9 @@ void hrd_api_token_create(hrd_req *r);
 void hrd_api_journal(hrd_req *r);
 void hrd_api_unavailable(hrd_req *r);
 void hrd_api_alerts(hrd_req *r);
+/* api_plan.c */
+void hrd_api_plan_get(hrd_req *r);
+void hrd_api_plan_approve(hrd_req *r);
+void hrd_api_plan_apply(hrd_req *r);
 
 #endif

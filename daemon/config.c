@@ -21,6 +21,7 @@ void hrd_config_defaults(hrd_config *c)
     c->max_series = 1000000;
     c->forecast_history = 4032; /* two weeks of 5-minute samples */
     c->loop_interval_sec = 300;
+    snprintf(c->loop_driver, sizeof c->loop_driver, "sim");
     c->alerts_interval_sec = 60;
     c->alerts_horizon = 12;
     c->alerts_min_points = 20;
@@ -76,6 +77,8 @@ static const ckey keys[] = {
     {"tls.cert", K_STR, F(tls_cert), 0},
     {"tls.key", K_STR, F(tls_key), 0},
     {"loop.interval", K_DURF, F(loop_interval_sec), 0},
+    {"loop.driver", K_STR, F(loop_driver), 0},
+    {"loop.sim_step", K_DURF, F(loop_sim_step_sec), 0},
     {"alerts.interval", K_DURF, F(alerts_interval_sec), 0},
     {"alerts.horizon", K_SIZE, F(alerts_horizon), 10000},
     {"alerts.webhook", K_STR, F(alerts_webhook), 0},

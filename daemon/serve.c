@@ -6,12 +6,12 @@
  * file (rate limit, body limit, forecast history; the listen address and
  * data directory need a restart).
  *
- * Control loop integration point: start_control_loop() below is where the
- * loop of lib/loop.c (the twin/loop issue) is to be started on
- * cfg.loop_interval_sec with the configured drivers. It is not in this
- * build: the plan endpoints answer 503 "not_configured" and the mode
- * endpoints report "loop_running": false. */
-#include "daemon/server.h"
+ * The control loop (daemon/ctl.c: lib/loop.c's step every loop.interval
+ * over the store's telemetry, the planner of the fleet's mode and the
+ * configured driver) starts once the server listens; loop.driver "none"
+ * leaves it off, and then the plan endpoints answer 503 "not_configured". */
+#include "daemon/api.h"
+#include "daemon/ctl.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -38,13 +38,18 @@ static void serve_usage(FILE *out)
             "SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration file.\n");
 }
 
-static int start_control_loop(hrd_server *srv, const hrd_config *c)
+static int start_control_loop(hrd_server *srv, const hrd_config *c, hr_error *err)
 {
-    (void)srv;
-    fprintf(stderr,
-            "headroom: control loop not started (interval %.0f s): lib/loop.c is not part of "
-            "this build; plans answer 503\n",
-            c->loop_interval_sec);
+    if (!strcmp(c->loop_driver, "none")) {
+        fprintf(stderr, "headroom: control loop off (loop.driver: none); plans answer 503\n");
+        return 0;
+    }
+    hrd_ctl *cl = NULL;
+    int rc = hrd_ctl_start(srv->store, c, &cl, err);
+    if (rc < 0) return rc;
+    atomic_store(&srv->ctl, cl);
+    fprintf(stderr, "headroom: control loop every %.0f s on the %s driver\n",
+            c->loop_interval_sec < 1 ? 1 : c->loop_interval_sec, c->loop_driver);
     return 0;
 }
 
@@ -127,7 +132,11 @@ int hrd_serve_main(int argc, char **argv)
             return 1;
         }
     }
-    start_control_loop(srv, &cfg);
+    if (start_control_loop(srv, &cfg, &err) < 0) {
+        fprintf(stderr, "headroom: %s\n", hr_error_message(&err));
+        hrd_server_stop(srv);
+        return 1;
+    }
     for (;;) {
         int sig = 0;
         if (sigwait(&set, &sig) != 0) continue;

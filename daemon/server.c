@@ -4,6 +4,7 @@
  * commit): each runs on a pool thread. */
 #include "daemon/api.h"
 #include "daemon/alerts.h"
+#include "daemon/ctl.h"
 #include "daemon/scrape.h"
 
 #include <arpa/inet.h>
@@ -459,6 +460,7 @@ void hrd_server_reload(hrd_server *srv, const hrd_config *c)
     pthread_mutex_unlock(&srv->mu);
     hrd_scraper_reload(srv->scraper, c);
     hrd_alerts_reload(srv->alerts, c);
+    hrd_ctl_reload(atomic_load(&srv->ctl), c);
 }
 
 static int free_gauge(const char *key, void *value, void *ud)
@@ -474,6 +476,7 @@ void hrd_server_stop(hrd_server *srv)
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     hrd_scraper_stop(srv->scraper);
     hrd_alerts_stop(srv->alerts);
+    hrd_ctl_stop(atomic_load(&srv->ctl));
     hrd_store_close(srv->store);
     hr_map_foreach(&srv->fc, free_gauge, NULL);
     hr_map_release(&srv->fc);

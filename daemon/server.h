@@ -39,7 +39,9 @@ typedef struct hrd_config {
     size_t forecast_history;     /* newest samples a forecast is fitted on */
     char tls_cert[HRD_PATH_MAX]; /* PEM files; both set = HTTPS */
     char tls_key[HRD_PATH_MAX];
-    double loop_interval_sec;   /* control loop period (the loop is not wired yet) */
+    double loop_interval_sec;   /* control loop period (ctl.h) */
+    char loop_driver[16];       /* "sim" (the live twin) or "none" (no loop) */
+    double loop_sim_step_sec;   /* simulated time per round of the sim driver (0 = interval) */
     double alerts_interval_sec; /* evaluation period (0 = no evaluation) */
     size_t alerts_horizon;      /* steps ahead for predicted breaches */
     char alerts_webhook[1024];  /* POST every alert state change here (empty = none) */

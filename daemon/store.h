@@ -136,6 +136,11 @@ int hrd_journal_list(hrd_store *s, int64_t after, size_t limit, json_t **out, hr
 /* Keep a forecast (the API's JSON answer) of `series`; returns its id. */
 int64_t hrd_forecast_save(hrd_store *s, const char *series, const json_t *body, hr_error *err);
 
+/* Insert a plan (id <= 0; returns its new id) or replace plan `id`'s status
+ * and body (returns id; HR_ENOTFOUND if absent). store_objects.c. */
+int64_t hrd_plan_save(hrd_store *s, int64_t id, const char *status, const json_t *body,
+                      hr_error *err);
+
 /* ---- alerts (store_alerts.c) ------------------------------------------------------ */
 
 /* Open an alert of `kind` about `subject` (one open alert per pair: an open

@@ -5,6 +5,7 @@
 #include "daemon/store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -301,4 +302,36 @@ int hrd_journal_list(hrd_store *s, int64_t after, size_t limit, json_t **out, hr
     }
     *out = arr;
     return 0;
+}
+
+/* ---- plans ------------------------------------------------------------------------- */
+
+int64_t hrd_plan_save(hrd_store *s, int64_t id, const char *status, const json_t *body,
+                      hr_error *err)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    if (!text) return hr_error_set(err, HR_ENOMEM, "plan: out of memory");
+    sqlite3 *db = hrd__store_admin_db(s);
+    sqlite3_stmt *st = NULL;
+    int64_t out = 0;
+    int rc = prep(db,
+                  id > 0 ? "UPDATE plans SET status = ?2, body = ?3 WHERE id = ?1"
+                         : "INSERT INTO plans(created, status, body) VALUES(?4, ?2, ?3)",
+                  &st, err);
+    if (rc == 0) {
+        if (id > 0) sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+        if (id <= 0) sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = hrd__sql_error(err, db, "saving a plan");
+        else if (id > 0 && sqlite3_changes(db) == 0)
+            rc = hr_error_set(err, HR_ENOTFOUND, "plan %lld: not found", (long long)id);
+        else
+            out = id > 0 ? id : sqlite3_last_insert_rowid(db);
+    }
+    sqlite3_finalize(st);
+    hrd__store_admin_unlock(s);
+    free(text);
+    return rc < 0 ? rc : out;
 }

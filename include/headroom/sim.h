@@ -152,4 +152,46 @@ HR_EXPORT int hr_sim_run(const hr_trace *tr, const hr_sim_opts *opts, hr_sim_res
                          hr_error *err);
 HR_EXPORT void hr_sim_result_release(hr_sim_result *res);
 
+/* ---- the live twin ------------------------------------------------------------------ */
+
+/* A simulated datacenter driven by utilisations fed from outside, one round
+ * at a time, for `headroom serve`'s demo driver: nhosts CloudSim hosts
+ * (alternating HP ML110 G4 and G5), nvms VMs of CloudSim's four types
+ * placed by PABFD at creation, each round `interval_s` of virtual time.
+ * It plugs into hr_loop as telemetry source (hr_sim_live_telemetry: each
+ * observe advances the model one round to the utilisations fed last; the
+ * `now` argument is ignored), as driver (hr_sim_live_driver: migrations;
+ * an action whose workload is gone, moving, or no longer on its `from`
+ * host, or whose target does not exist, is skipped, not an error) and
+ * through its planners (hr_sim_live_planner). It holds at most max_rounds
+ * rounds (0 = HR_TRACE_MAX_STEPS - 2); past them observe fails with
+ * HR_ELIMIT and the caller builds a new one. Not thread-safe. */
+typedef struct hr_sim_live hr_sim_live;
+struct hr_telemetry_ops;
+struct hr_driver_ops;
+struct hr_planner_ops;
+
+/* HR_EINVAL (no VM, no host, interval <= 0), HR_ELIMIT, HR_EDATA (the VMs
+ * do not fit the hosts), HR_ENOMEM. Free with hr_sim_live_free. */
+HR_EXPORT int hr_sim_live_new(size_t nvms, size_t nhosts, double interval_s, size_t max_rounds,
+                              hr_sim_live **out, hr_error *err);
+HR_EXPORT void hr_sim_live_free(hr_sim_live *lv); /* NULL-safe */
+/* The utilisations (fractions) of the VMs for the next round: u[i] for VM
+ * i < n; NaN keeps VM i's previous value; values are clamped to
+ * [0.0001, 1] (a VM of the live twin never finishes). HR_EINVAL if n is
+ * not the number of VMs. */
+HR_EXPORT int hr_sim_live_feed(hr_sim_live *lv, const double *u, size_t n, hr_error *err);
+/* The loop interfaces (headroom/loop.h); their ud is the hr_sim_live. */
+HR_EXPORT const struct hr_telemetry_ops *hr_sim_live_telemetry(void);
+HR_EXPORT const struct hr_driver_ops *hr_sim_live_driver(void);
+/* The planner of `policy` (hr_sim_policy_known names but "npa" and "dvfs"),
+ * with its default parameter, built on first use and kept (the predictive
+ * policy keeps its forecasting models across rounds); owned by lv.
+ * HR_EINVAL for an unknown policy, HR_ENOMEM. */
+HR_EXPORT int hr_sim_live_planner(hr_sim_live *lv, const char *policy,
+                                  const struct hr_planner_ops **ops, void **ud, hr_error *err);
+/* Rounds observed so far, and the model's migrations started and energy. */
+HR_EXPORT size_t hr_sim_live_rounds(const hr_sim_live *lv);
+HR_EXPORT void hr_sim_live_stats(const hr_sim_live *lv, size_t *migrations, double *energy_kwh);
+
 #endif

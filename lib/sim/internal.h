@@ -150,6 +150,10 @@ typedef enum sim_detect {
 } sim_detect;
 typedef enum sim_select { SIM_SEL_MMT, SIM_SEL_MU, SIM_SEL_MC, SIM_SEL_RS } sim_select;
 
+/* "thr-mmt" and the like: detection, selection and default parameter
+ * (run.c). False for other names. */
+bool hr__sim_parse_family(const char *name, sim_detect *d, sim_select *s, double *param);
+
 /* The CloudSim consolidation family over the model's observation. */
 int hr__sim_cloudsim_planner(sim_planner *p, sim_model *m, sim_detect d, sim_select s, double param,
                              uint64_t seed, hr_error *err);

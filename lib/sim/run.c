@@ -41,7 +41,7 @@ size_t hr_sim_policy_list(const char **names, size_t max)
     return NPOL;
 }
 
-static bool parse_family(const char *name, sim_detect *d, sim_select *s, double *param)
+bool hr__sim_parse_family(const char *name, sim_detect *d, sim_select *s, double *param)
 {
     const char *dash = strchr(name, '-');
     if (!dash) return false;
@@ -65,7 +65,7 @@ bool hr_sim_policy_known(const char *name, double *default_param)
     sim_detect d;
     sim_select s;
     bool ok = name && (!strcmp(name, "npa") || !strcmp(name, "dvfs") ||
-                       !strcmp(name, "predictive") || parse_family(name, &d, &s, &p));
+                       !strcmp(name, "predictive") || hr__sim_parse_family(name, &d, &s, &p));
     if (ok && default_param) *default_param = p;
     return ok;
 }
@@ -185,7 +185,7 @@ int hr_sim_run(const hr_trace *tr, const hr_sim_opts *o, hr_sim_result *out, hr_
         sim_detect d = SIM_DET_THR;
         sim_select s = SIM_SEL_MMT;
         double def;
-        parse_family(o->policy, &d, &s, &def);
+        hr__sim_parse_family(o->policy, &d, &s, &def);
         rc = hr__sim_cloudsim_planner(&pl, &r->m, d, s, param, o->seed, err);
     }
     if (rc < 0) goto out;
