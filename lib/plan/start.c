@@ -90,7 +90,7 @@ static void sort_by_size(int32_t *v, size_t n, double *size)
     }
 }
 
-static int place_all(greedy *g, int32_t *todo, size_t ntodo, int32_t *m0, hr_error *err)
+static int place_all(greedy *g, int32_t *unplaced, size_t nunplaced, int32_t *m0, hr_error *err)
 {
     const hr_roadef *in = g->in;
     int32_t R = in->nres;
@@ -98,8 +98,8 @@ static int place_all(greedy *g, int32_t *todo, size_t ntodo, int32_t *m0, hr_err
     int32_t *stamp = hr__plan_calloc((size_t)in->nloc, sizeof *stamp);
     if (!stamp) return hr_error_set(err, HR_ENOMEM, "start: out of memory");
     int rc = 0;
-    for (size_t i = 0; i < ntodo; i++) {
-        int32_t p = todo[i], s = in->serv[p], best = -1;
+    for (size_t i = 0; i < nunplaced; i++) {
+        int32_t p = unplaced[i], s = in->serv[p], best = -1;
         bool short_ = service_locs(g, s, stamp, (int32_t)i + 1) < in->spread_min[s];
         int64_t bc = INT64_MAX;
         for (int32_t m = 0; m < in->nmach; m++) {
@@ -130,16 +130,16 @@ int hr_roadef_start(const hr_roadef *in, int32_t *m0, int32_t *start, hr_error *
             return hr_error_set(err, HR_EINVAL, "start: process %d: machine %d out of range", p,
                                 m0[p]);
     greedy g = {.in = in};
-    int32_t *todo = NULL, *m0new = NULL;
-    size_t ntodo = 0;
+    int32_t *unplaced = NULL, *m0new = NULL;
+    size_t nunplaced = 0;
     int rc = HR_ENOMEM;
     g.a = hr__plan_calloc((size_t)P, sizeof *g.a);
     g.u = hr__plan_calloc((size_t)in->nmach * (size_t)R, sizeof *g.u);
     g.maxcap = hr__plan_calloc((size_t)R, sizeof *g.maxcap);
     g.size = hr__plan_calloc((size_t)P, sizeof *g.size);
-    todo = hr__plan_calloc((size_t)P, sizeof *todo);
+    unplaced = hr__plan_calloc((size_t)P, sizeof *unplaced);
     m0new = hr__plan_calloc((size_t)P, sizeof *m0new);
-    if (!g.a || !g.u || !g.maxcap || !g.size || !todo || !m0new) {
+    if (!g.a || !g.u || !g.maxcap || !g.size || !unplaced || !m0new) {
         hr_error_set(err, rc, "start: out of memory");
         goto out;
     }
@@ -155,10 +155,10 @@ int hr_roadef_start(const hr_roadef *in, int32_t *m0, int32_t *start, hr_error *
             if (m0[p] >= 0) g.u[(size_t)m0[p] * R + r] += v;
             if (g.maxcap[r] > 0) g.size[p] += (double)v / g.maxcap[r];
         }
-        if (m0[p] < 0) todo[ntodo++] = p;
+        if (m0[p] < 0) unplaced[nunplaced++] = p;
     }
-    sort_by_size(todo, ntodo, g.size);
-    if ((rc = place_all(&g, todo, ntodo, m0new, err)) < 0) goto out;
+    sort_by_size(unplaced, nunplaced, g.size);
+    if ((rc = place_all(&g, unplaced, nunplaced, m0new, err)) < 0) goto out;
     hr_roadef_report rep;
     int n = hr_roadef_check(in, m0new, g.a, &rep, err);
     if (n > 0) {
@@ -178,7 +178,7 @@ out:
     free(g.u);
     free(g.maxcap);
     free(g.size);
-    free(todo);
+    free(unplaced);
     free(m0new);
     return rc;
 }
