@@ -145,55 +145,62 @@ static int build(const char *name, const row *r, size_t n, hr_series *out, hr_er
     return 0;
 }
 
-int hr_series_parse_csv(const char *buf, size_t len, const char *name, hr_series *out,
-                        hr_error *err)
+/* Scan the header and every data row of a NAB CSV into `rows` (initialised
+ * here, released by the caller, also on error). Timestamps must not go
+ * back; with `strict` they must also not repeat. `text_bytes` gets the
+ * room the timestamp texts need (NUL included), `eof_line` the line after
+ * the last one. At least one data row is required. */
+static int scan_rows(const char *buf, size_t len, const char *name, bool strict, hr_vec *rows,
+                     size_t *text_bytes, long *eof_line, hr_error *err)
 {
-    if ((!buf && len) || !out) return hr_error_set(err, HR_EINVAL, "parse_csv: no input");
-    name = name ? name : "<input>";
+    hr_vec_init(rows, sizeof(row), HR_SERIES_MAX_LEN);
     hr__scan sc;
     hr__scan_init(&sc, buf ? buf : "", len, name);
     if (hr__scan_eof(&sc)) return hr_error_setpos(err, HR_EPARSE, name, 1, 1, "empty file");
     int rc = parse_header(&sc, err);
     if (rc < 0) return rc;
-    hr_vec rows;
-    hr_vec_init(&rows, sizeof(row), HR_SERIES_MAX_LEN);
+    *text_bytes = 0; /* <= len + rows: cannot overflow */
     while (!hr__scan_eof(&sc)) {
         row r;
-        if ((rc = parse_row(&sc, &r, err)) < 0) goto out;
-        if (rows.len > 0) {
-            const row *prev = hr_vec_at(&rows, rows.len - 1);
-            if (r.t <= prev->t) {
+        if ((rc = parse_row(&sc, &r, err)) < 0) return rc;
+        if (rows->len > 0) {
+            const row *prev = hr_vec_at(rows, rows->len - 1);
+            if (r.t < prev->t || (strict && r.t == prev->t)) {
                 char a[32], b[32];
                 fmt_time(r.t, a, sizeof a);
                 fmt_time(prev->t, b, sizeof b);
                 if (r.t == prev->t)
-                    rc =
-                        hr_error_setpos(err, HR_EPARSE, name, r.line, 1,
-                                        "duplicate timestamp %s (also on line %ld)", a, prev->line);
-                else
-                    rc = hr_error_setpos(err, HR_EPARSE, name, r.line, 1,
-                                         "timestamp %s is earlier than %s on line %ld", a, b,
-                                         prev->line);
-                goto out;
+                    return hr_error_setpos(err, HR_EPARSE, name, r.line, 1,
+                                           "duplicate timestamp %s (also on line %ld)", a,
+                                           prev->line);
+                return hr_error_setpos(err, HR_EPARSE, name, r.line, 1,
+                                       "timestamp %s is earlier than %s on line %ld", a, b,
+                                       prev->line);
             }
         }
-        if ((rc = hr_vec_push(&rows, &r)) < 0) {
-            rc = hr_error_setpos(err, rc, name, r.line, 1, "too many rows");
-            goto out;
-        }
+        if ((rc = hr_vec_push(rows, &r)) < 0)
+            return hr_error_setpos(err, rc, name, r.line, 1, "too many rows");
+        *text_bytes += r.ts_len + 1;
     }
-    long eof_line = sc.p == sc.line_start ? sc.line : sc.line + 1;
-    if (rows.len == 0) {
-        rc = hr_error_setpos(err, HR_EPARSE, name, eof_line, 1, "no data rows after the header");
-        goto out;
-    }
-    if (rows.len == 1) {
+    *eof_line = sc.p == sc.line_start ? sc.line : sc.line + 1;
+    if (rows->len == 0)
+        return hr_error_setpos(err, HR_EPARSE, name, *eof_line, 1, "no data rows after the header");
+    return 0;
+}
+
+int hr_series_parse_csv(const char *buf, size_t len, const char *name, hr_series *out,
+                        hr_error *err)
+{
+    if ((!buf && len) || !out) return hr_error_set(err, HR_EINVAL, "parse_csv: no input");
+    name = name ? name : "<input>";
+    hr_vec rows;
+    size_t text_bytes;
+    long eof_line;
+    int rc = scan_rows(buf, len, name, true, &rows, &text_bytes, &eof_line, err);
+    if (rc == 0 && rows.len == 1)
         rc = hr_error_setpos(err, HR_EPARSE, name, eof_line, 1,
                              "one data row: at least two are needed to infer the step");
-        goto out;
-    }
-    rc = build(name, rows.data, rows.len, out, err);
-out:
+    if (rc == 0) rc = build(name, rows.data, rows.len, out, err);
     hr_vec_release(&rows);
     return rc;
 }
@@ -252,43 +259,12 @@ int hr_series_parse_csv_rows(const char *buf, size_t len, const char *name, hr_c
 {
     if ((!buf && len) || !out) return hr_error_set(err, HR_EINVAL, "parse_csv_rows: no input");
     name = name ? name : "<input>";
-    hr__scan sc;
-    hr__scan_init(&sc, buf ? buf : "", len, name);
-    if (hr__scan_eof(&sc)) return hr_error_setpos(err, HR_EPARSE, name, 1, 1, "empty file");
-    int rc = parse_header(&sc, err);
-    if (rc < 0) return rc;
     hr_vec rows;
-    hr_vec_init(&rows, sizeof(row), HR_SERIES_MAX_LEN);
-    size_t text_bytes = 0; /* <= len + rows: cannot overflow */
-    while (!hr__scan_eof(&sc)) {
-        row r;
-        if ((rc = parse_row(&sc, &r, err)) < 0) goto out;
-        if (rows.len > 0) {
-            const row *prev = hr_vec_at(&rows, rows.len - 1);
-            if (r.t < prev->t) {
-                char a[32], b[32];
-                fmt_time(r.t, a, sizeof a);
-                fmt_time(prev->t, b, sizeof b);
-                rc = hr_error_setpos(err, HR_EPARSE, name, r.line, 1,
-                                     "timestamp %s is earlier than %s on line %ld", a, b,
-                                     prev->line);
-                goto out;
-            }
-        }
-        if ((rc = hr_vec_push(&rows, &r)) < 0) {
-            rc = hr_error_setpos(err, rc, name, r.line, 1, "too many rows");
-            goto out;
-        }
-        text_bytes += r.ts_len + 1;
-    }
-    if (rows.len == 0) {
-        long eof_line = sc.p == sc.line_start ? sc.line : sc.line + 1;
-        rc = hr_error_setpos(err, HR_EPARSE, name, eof_line, 1, "no data rows after the header");
-        goto out;
-    }
-    if ((rc = rows_build(rows.data, rows.len, text_bytes, out)) < 0)
+    size_t text_bytes;
+    long eof_line;
+    int rc = scan_rows(buf, len, name, false, &rows, &text_bytes, &eof_line, err);
+    if (rc == 0 && (rc = rows_build(rows.data, rows.len, text_bytes, out)) < 0)
         rc = hr_error_set(err, rc, "%s: out of memory for %zu rows", name, rows.len);
-out:
     hr_vec_release(&rows);
     return rc;
 }
