@@ -2,6 +2,7 @@
 #include "anomaly/comp.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/banned.h"
@@ -204,6 +205,70 @@ void hr__bocpd_step(hr__bocpd *b, double x)
         if (r < 5) recent += b->p[r];
     }
     b->cp = recent;
+}
+
+/* ---- pattern novelty ---------------------------------------------------------------------- */
+
+int hr__novel_init(hr__novel *v, unsigned nb, unsigned len)
+{
+    memset(v, 0, sizeof *v);
+    if (nb < 2 || nb > HR__NOVEL_NB_MAX || len < 1 || len > HR__NOVEL_LEN_MAX) return HR_EINVAL;
+    size_t bits = 1, sym = 3 * (size_t)nb;
+    for (unsigned k = 0; k <= len; k++) bits *= sym; /* <= 36^3: no overflow */
+    v->bytes = (bits + 7) / 8;
+    v->seen = calloc(v->bytes, 1);
+    if (!v->seen) return HR_ENOMEM;
+    v->nb = nb;
+    v->len = len;
+    return 0;
+}
+
+void hr__novel_release(hr__novel *v)
+{
+    free(v->seen);
+    v->seen = NULL;
+}
+
+double hr__novel_step(hr__novel *v, double x)
+{
+    if (v->n++ == 0) v->vmin = v->vmax = x;
+    if (x < v->vmin) v->vmin = x;
+    if (x > v->vmax) v->vmax = x;
+    double rg = v->vmax - v->vmin;
+    double out = 0;
+    v->grew = false;
+    if (rg > 0 && (v->width == 0 || rg > HR__NOVEL_REGROW * v->base)) {
+        /* new buckets: forget the patterns; a range that outgrew the old
+         * buckets is itself new (the first range is not: nothing before) */
+        out = v->width > 0;
+        v->grew = true;
+        v->width = rg / v->nb;
+        v->base = rg;
+        v->origin = v->vmin;
+        v->nh = 0;
+        memset(v->seen, 0, v->bytes);
+    }
+    if (v->width == 0) return 0;
+    /* Bucket nb is the range's low end; [0, 3 nb) covers a range up to
+     * twice the base on either side of it (edges clamp). */
+    double q = floor((x - v->origin) / v->width) + v->nb;
+    unsigned sym = 3 * v->nb;
+    unsigned b = !(q > 0) ? 0 : q > sym - 1 ? sym - 1 : (unsigned)q; /* NaN: 0 */
+    if (v->nh == v->len) {
+        size_t idx = 0;
+        for (unsigned k = 0; k < v->len; k++) idx = idx * sym + v->hist[k];
+        idx = idx * sym + b;
+        uint8_t bit = (uint8_t)(1u << (idx % 8));
+        if (!(v->seen[idx / 8] & bit)) {
+            out = 1;
+            v->seen[idx / 8] |= bit;
+        }
+        memmove(v->hist, v->hist + 1, (v->len - 1) * sizeof v->hist[0]);
+        v->hist[v->len - 1] = b;
+    } else {
+        v->hist[v->nh++] = b;
+    }
+    return out;
 }
 
 /* ---- likelihood --------------------------------------------------------------------------- */

@@ -82,6 +82,39 @@ typedef struct hr__lik {
 void hr__lik_init(hr__lik *l, double rate, size_t warm);
 double hr__lik_step(hr__lik *l, double raw);
 
+/* Novelty of short value patterns: each value is quantised into buckets of
+ * width (range seen so far) / nb, relative to the range's low end when the
+ * width was set; a pattern is the last `len` buckets and the current one.
+ * The step returns 1 when the pattern was never seen before, else 0. The
+ * buckets are set again (and the patterns forgotten) when the range seen
+ * grows past HR__NOVEL_REGROW times the range they were set on, so a
+ * bucket keeps its meaning; values beyond the buckets fall into the edge
+ * ones; the step that sets them again returns 1 too (a value that outgrew
+ * the buckets is new), and `grew` tells when buckets were set (the first
+ * time included). Memory: a bitset of (3 nb)^(len + 1) bits, fixed at init. */
+#define HR__NOVEL_NB_MAX  12
+#define HR__NOVEL_LEN_MAX 2
+#define HR__NOVEL_REGROW  2.0
+typedef struct hr__novel {
+    uint8_t *seen; /* bitset of patterns seen (owned) */
+    size_t bytes;
+    unsigned nb, len;
+    double vmin, vmax;          /* range seen so far */
+    double origin, width, base; /* buckets: low end, width, range they were set on */
+    unsigned hist[HR__NOVEL_LEN_MAX];
+    unsigned nh; /* buckets in hist (<= len) */
+    bool grew;   /* the last step set the buckets */
+    size_t n;
+} hr__novel;
+/* nb in [2, HR__NOVEL_NB_MAX], len in [1, HR__NOVEL_LEN_MAX]; HR_EINVAL
+ * otherwise, HR_ENOMEM. Release with hr__novel_release (NULL-safe fields). */
+int hr__novel_init(hr__novel *v, unsigned nb, unsigned len);
+void hr__novel_release(hr__novel *v);
+/* 1 when x completes a pattern never seen before or outgrew the buckets,
+ * 0 otherwise (no pattern until len + 1 values have been bucketed on the
+ * current buckets). */
+double hr__novel_step(hr__novel *v, double x);
+
 /* Empirical upper tail of a non-negative statistic: counts in log-spaced
  * bins (bin = floor(HR__TAIL_RES * log2(1 + v))), so the probability of a
  * value at least as large as v among those seen so far costs O(bins). */

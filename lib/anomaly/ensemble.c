@@ -54,6 +54,12 @@ typedef struct ens_par {
     double k, h;    /* CUSUM allowance and decision interval, in residual scales */
     double sdecay;  /* time-of-day record: decay per visit of a slot's maximum (0 off) */
     double snb;     /* time-of-day record: neighbouring slots looked at on each side */
+    double nw;      /* pattern novelty: weight of its likelihood score (0 off) */
+    double nb;      /* pattern novelty: buckets over the range seen */
+    double nlen;    /* pattern novelty: buckets of context before the current one */
+    double nrate;   /* pattern novelty: the likelihood's long-run rate */
+    double gate;    /* factor on the CUSUM record when no new pattern came lately (1 off) */
+    double gm;      /* ... in the last gm samples */
 } ens_par;
 
 static const ens_par ens_default = {
@@ -66,6 +72,12 @@ static const ens_par ens_default = {
     .h = CUSUM_H,
     .sdecay = 0.9,
     .snb = 8,
+    .nw = 1,
+    .nb = 8,
+    .nlen = 2,
+    .nrate = 0.0005,
+    .gate = 0.8,
+    .gm = 50,
 };
 
 static const struct {
@@ -73,11 +85,21 @@ static const struct {
     size_t off;
     double lo, hi;
 } ens_keys[] = {
-    {"decay", offsetof(ens_par, decay), 0, 1}, {"tol", offsetof(ens_par, tol), 0, 10},
-    {"hold", offsetof(ens_par, hold), 0, 1e6}, {"hold_at", offsetof(ens_par, hold_at), 0, 1},
-    {"damp", offsetof(ens_par, damp), 0, 1},   {"k", offsetof(ens_par, k), 0, 10},
-    {"h", offsetof(ens_par, h), 0.1, 100},     {"sdecay", offsetof(ens_par, sdecay), 0, 1},
+    {"decay", offsetof(ens_par, decay), 0, 1},
+    {"tol", offsetof(ens_par, tol), 0, 10},
+    {"hold", offsetof(ens_par, hold), 0, 1e6},
+    {"hold_at", offsetof(ens_par, hold_at), 0, 1},
+    {"damp", offsetof(ens_par, damp), 0, 1},
+    {"k", offsetof(ens_par, k), 0, 10},
+    {"h", offsetof(ens_par, h), 0.1, 100},
+    {"sdecay", offsetof(ens_par, sdecay), 0, 1},
     {"snb", offsetof(ens_par, snb), 0, 72},
+    {"nw", offsetof(ens_par, nw), 0, 1},
+    {"nb", offsetof(ens_par, nb), 2, HR__NOVEL_NB_MAX},
+    {"nlen", offsetof(ens_par, nlen), 1, HR__NOVEL_LEN_MAX},
+    {"nrate", offsetof(ens_par, nrate), 1e-6, 0.5},
+    {"gate", offsetof(ens_par, gate), 0, 1},
+    {"gm", offsetof(ens_par, gm), 1, 1e6},
 };
 
 /* "key=value,key=value" over the defaults. */
@@ -104,8 +126,9 @@ static int ens_par_parse(const char *text, ens_par *p, hr_error *err)
     return 0;
 }
 
-enum { CH_RESID, CH_AVG, CH_CUSUM, CH_BOCPD, CH_EWMA, NCH };
-static const char *const ch_name[NCH] = {"residual", "residual-mean", "cusum", "bocpd", "ewma"};
+enum { CH_RESID, CH_AVG, CH_CUSUM, CH_BOCPD, CH_EWMA, NCH, CH_NOVEL = NCH };
+static const char *const ch_name[NCH + 1] = {"residual", "residual-mean", "cusum",
+                                             "bocpd",    "ewma",          "pattern"};
 
 typedef struct surprise {
     hr__tail tail;
@@ -141,6 +164,10 @@ typedef struct ens {
     double vmin, vmax;         /* range seen so far */
     double rlo, rhi;           /* the range rule's last interval */
     size_t hold;               /* hold-off samples left */
+    hr__novel nov;             /* pattern novelty (its bitset only when nw > 0) */
+    hr__lik nlik;              /* its likelihood */
+    size_t last_novel;         /* sample index of the last new pattern */
+    bool any_novel;            /* a new pattern was seen */
     /* residual with an engine model */
     hr_model *model;
     hr_forecast f;
@@ -161,6 +188,15 @@ static int ens_new(hr_detector *d, int which, hr_error *err)
         return prc;
     }
     hr__cusum_init(&e->ecu, e->par.k, e->par.h);
+    hr__lik_init(&e->nlik, e->par.nrate, ENS_WARM);
+    if (which == NCH && (e->par.nw > 0 || e->par.gate < 1)) {
+        int nrc = hr__novel_init(&e->nov, (unsigned)e->par.nb, (unsigned)e->par.nlen);
+        if (nrc < 0) {
+            free(e);
+            d->impl = NULL;
+            return hr_error_set(err, nrc, "ensemble: out of memory");
+        }
+    }
     hr__fc_init(&e->fc);
     hr__rmed_init(&e->rm);
     hr__cusum_init(&e->cu, CUSUM_K, CUSUM_H);
@@ -194,7 +230,7 @@ static int ens_new(hr_detector *d, int which, hr_error *err)
 static size_t ens_bytes(const hr_detector *d)
 {
     const ens *e = d->impl;
-    return sizeof *e + (e->warm ? e->need * sizeof *e->warm : 0);
+    return sizeof *e + (e->warm ? e->need * sizeof *e->warm : 0) + e->nov.bytes;
 }
 
 static void ens_release(hr_detector *d)
@@ -204,6 +240,7 @@ static void ens_release(hr_detector *d)
     hr_forecast_release(&e->f);
     hr_model_free(e->model);
     free(e->warm);
+    hr__novel_release(&e->nov);
     free(e);
 }
 
@@ -245,8 +282,8 @@ static double slot_near_max(const float *v, size_t slot, size_t nb)
 
 /* The ensemble's score for sample x (the n-th fed) at time-of-day slot
  * `slot`, after its CUSUM has seen it; *range is set when the range rule
- * fired. */
-static double ensemble_score(ens *e, size_t n, size_t slot, double x, bool *range)
+ * fired, *novel when the pattern novelty gave the score. */
+static double ensemble_score(ens *e, size_t n, size_t slot, double x, bool *range, bool *novel)
 {
     const ens_par *p = &e->par;
     double st = e->ecu.stat, m = e->rec;
@@ -257,6 +294,16 @@ static double ensemble_score(ens *e, size_t n, size_t slot, double x, bool *rang
     double r = m > 0 ? st / m : st > 0 ? INFINITY : 0; /* a first shift is a record */
     e->rec = fmax(e->rec * p->decay, st);
     double s = n < ENS_WARM ? 0 : r < 1 ? 0.5 * r : 1 - 0.5 / r;
+    *novel = false;
+    if (e->nov.seen) {
+        double raw = hr__novel_step(&e->nov, x);
+        if (raw > 0 || e->nov.grew) e->last_novel = n, e->any_novel = true;
+        /* the gate: a record with no new pattern in the last `gm` samples */
+        if (!e->any_novel || n - e->last_novel >= (size_t)p->gm) s *= p->gate;
+        /* the likelihood of a burst of never-seen patterns */
+        double nv = p->nw * hr__lik_step(&e->nlik, raw);
+        if (nv > s) s = nv, *novel = true;
+    }
     *range = false;
     if (n >= 2 && e->vmax > e->vmin && n >= ENS_WARM) {
         double ex = fmax(x - e->vmax, e->vmin - x);
@@ -300,12 +347,13 @@ static void ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why
     bool engine = e->model && e->nwarm == e->need;
     if (engine) z = e->m_z;
     int best = CH_CUSUM;
-    bool range = false;
+    bool range = false, novel = false;
     double s;
     if (e->which == NCH) {
         size_t slot = ens_slot(t);
         hr__cusum_step(&e->ecu, z);
-        s = ensemble_score(e, d->n, slot, x, &range);
+        s = ensemble_score(e, d->n, slot, x, &range, &novel);
+        if (novel) best = CH_NOVEL;
     } else {
         hr__cusum_step(&e->cu, z);
         s = single_score(e, d->n, x, z, &best);
