@@ -139,11 +139,15 @@ HR_EXPORT int hr_nab_scorer_at(const hr_nab_scorer *s, size_t p, double threshol
  *   ensemble  the default, used for NAB: a CUSUM record (the CUSUM of the
  *             forecast residual over the larger of its own recent maximum
  *             and its maximum at the same time of day, +-40 min, on earlier
- *             days), the range rule of NAB's numenta detector (a value
- *             beyond the range seen so far by 10 % of it scores 1) and a
- *             200-sample hold-off (scores halved) after a score of 0.55 or
- *             more; reasons name "cusum" or "range" (interval: the range
- *             seen, widened by 10 %)
+ *             days; multiplied by 0.8 when no new value pattern came in
+ *             the last 50 samples), pattern novelty (values in 8 buckets
+ *             over the range seen, a burst of never-seen 3-bucket patterns
+ *             scored by Numenta's likelihood step), the range rule of NAB's
+ *             numenta detector (a value beyond the range seen so far by
+ *             10 % of it scores 1) and a 200-sample hold-off (scores
+ *             halved) after a score of 0.55 or more; reasons name "cusum",
+ *             "pattern" or "range" (interval: the range seen, widened by
+ *             10 %)
  *
  * Samples: timestamps must not decrease (repeats are fine); a NaN value is a
  * missing sample (score 0, state unchanged); an infinite value is

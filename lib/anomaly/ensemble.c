@@ -17,6 +17,16 @@
  *     larger than anything recent, and than what this hour of the day
  *     usually brings, ranks by how much larger it is, on every series' own
  *     scale;
+ *   - pattern novelty (after CAD OSE's and HTM's idea: is this short
+ *     pattern of coarse values new?): each value is put in one of `nb`
+ *     buckets over the range seen so far and a pattern is the last `nlen`
+ *     buckets and the current one (hr__novel); the stream of 1s (a pattern
+ *     never seen, or a value that outgrew the buckets) and 0s goes through
+ *     Numenta's likelihood step (hr__lik, long-run rate `nrate`): a burst
+ *     of new patterns, unusual for this series, scores up to `nw`. The
+ *     same novelty gates the CUSUM record: with no new pattern in the last
+ *     `gm` samples the record is multiplied by `gate` (a shift among values
+ *     and transitions already seen is less likely an anomaly);
  *   - the range rule of NAB's numenta detector: a value beyond the range
  *     seen so far by more than `tol` of that range scores 1;
  *   - a hold-off: after a score of `hold_at` or more, the next `hold`
@@ -413,7 +423,7 @@ static int init_bocpd(hr_detector *d, hr_error *err)
     }
 
 DETECTOR(ensemble, "ensemble",
-         "CUSUM record (recent and time-of-day), range rule, hold-off (default)");
+         "CUSUM record (recent, time-of-day), pattern novelty, range rule, hold-off (default)");
 DETECTOR(residual, "residual", "one-step forecast residual (level + daily profile, or --model)");
 DETECTOR(ewma, "ewma", "robust EWMA control limits: streaming median and MAD");
 DETECTOR(cusum, "cusum", "two-sided CUSUM of standardised forecast residuals");
