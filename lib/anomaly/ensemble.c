@@ -422,8 +422,7 @@ static int init_bocpd(hr_detector *d, hr_error *err)
         .release = ens_release,                                                                    \
     }
 
-DETECTOR(ensemble, "ensemble",
-         "CUSUM record (recent, time-of-day), pattern novelty, range rule, hold-off (default)");
+DETECTOR(ensemble, "ensemble", "CUSUM record, pattern novelty, range rule, hold-off (default)");
 DETECTOR(residual, "residual", "one-step forecast residual (level + daily profile, or --model)");
 DETECTOR(ewma, "ewma", "robust EWMA control limits: streaming median and MAD");
 DETECTOR(cusum, "cusum", "two-sided CUSUM of standardised forecast residuals");
