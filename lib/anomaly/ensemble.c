@@ -174,7 +174,7 @@ typedef struct ens {
     double vmin, vmax;         /* range seen so far */
     double rlo, rhi;           /* the range rule's last interval */
     size_t hold;               /* hold-off samples left */
-    hr__novel nov;             /* pattern novelty (its bitset only when nw > 0) */
+    hr__novel nov;             /* pattern novelty (a bitset only when nw > 0 or gate < 1) */
     hr__lik nlik;              /* its likelihood */
     size_t last_novel;         /* sample index of the last new pattern */
     bool any_novel;            /* a new pattern was seen */
