@@ -45,10 +45,30 @@ int hr_actions_migrate(hr_actions *a, int32_t workload, int32_t from, int32_t to
     int rc = actions_grow(a);
     if (rc < 0) return rc;
     hr_action *x = &a->items[a->len++];
+    memset(x, 0, sizeof *x);
     x->kind = HR_ACT_MIGRATE;
     x->workload = workload;
     x->from = from;
     x->to = to;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->reason, sizeof x->reason, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+int hr_actions_resize(hr_actions *a, int32_t workload, int32_t host, int64_t cpu_millis,
+                      int64_t mem_bytes, const char *fmt, ...)
+{
+    int rc = actions_grow(a);
+    if (rc < 0) return rc;
+    hr_action *x = &a->items[a->len++];
+    memset(x, 0, sizeof *x);
+    x->kind = HR_ACT_RESIZE;
+    x->workload = workload;
+    x->from = x->to = host;
+    x->cpu_millis = cpu_millis;
+    x->mem_bytes = mem_bytes;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(x->reason, sizeof x->reason, fmt, ap);

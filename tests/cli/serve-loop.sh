@@ -82,7 +82,8 @@ echo "$plan" | jq_ 'all(a["kind"] == "migrate" and a["workload"].startswith("vm"
 id=$(echo "$plan" | jq_ 'd["id"]')
 # The plans table has it (the journal not yet: nothing was carried out).
 api "$url/api/v1/journal" | jq_ '[e["kind"] for e in d["items"]]' | grep -q plan && fail "journaled"
-# Approve with a wrong id: 409 naming id; then approve it: carried out once.
+# Approve with a wrong id: 409 naming id; then approve it: approved now,
+# carried out at the next round (the fleet has not changed), once.
 [[ $(code -d '{"id": 999999}' "$url/api/v1/plan/approve") == 409 ]] || fail "wrong id"
 grep -q '"field": *"id"' "$tmp/body" || fail "wrong id names the field: $(cat "$tmp/body")"
 [[ $(code -d '{"id": "x"}' "$url/api/v1/plan/approve") == 400 ]] || fail "bad id"
@@ -92,10 +93,19 @@ for _ in 1 2 3; do
     id=$(api "$url/api/v1/plan" | jq_ 'd["id"]')
 done
 r=$(cat "$tmp/body")
-[[ $(echo "$r" | jq_ 'd["status"]') == approved ]] || fail "approve: $r"
-[[ $(echo "$r" | jq_ 'd["applied"] >= 1') == True ]] || fail "approve applied nothing: $r"
-[[ $(code -d '{}' "$url/api/v1/plan/apply") == 409 ]] || fail "second apply: $(cat "$tmp/body")"
-api "$url/api/v1/journal" | jq_ '[e["kind"] for e in d["items"]]' | grep -q plan || fail "journal"
+[[ $(echo "$r" | jq_ 'd["status"], d["applied"]' | tr '\n' ' ') == "approved 0 " ]] || fail "approve: $r"
+echo "$r" | jq_ 'd["note"]' | grep -q "next loop round" || fail "approve says when: $r"
+[[ $(code -d '{}' "$url/api/v1/plan/approve") == 409 ]] || fail "second approve: $(cat "$tmp/body")"
+# The round after the approval carries it out and journals it (a later
+# round then plans afresh).
+for _ in $(seq 100); do
+    r=$(api "$url/api/v1/journal" | jq_ "json.dumps([e['body'] for e in d['items'] if e['kind'] == 'plan' and e['body']['id'] == $id])")
+    [[ $r != "[]" ]] && break
+    sleep 0.1
+done
+[[ $(echo "$r" | jq_ 'd[0]["status"]') == applied ]] || fail "approved plan not carried out: $r"
+[[ $(echo "$r" | jq_ 'd[0]["applied"] >= 1 and not d[0]["dry_run"]') == True ]] || fail "approve applied nothing: $r"
+[[ $(code -d "{\"id\": $id}" "$url/api/v1/plan/apply") == 409 ]] || fail "second apply: $(cat "$tmp/body")"
 # read scope may read the plan, not approve it
 rtok=$(api -d '{"scope":"read"}' "$url/api/v1/tokens" | jq_ 'd["token"]')
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $rtok" "$url/api/v1/plan") == 200 ]] ||
