@@ -255,6 +255,19 @@ static void plan_key(fleet *f, const char *prefix, int64_t n)
     snprintf(f->w->plan_key, sizeof f->w->plan_key, "%s%lld", prefix, (long long)n);
 }
 
+/* Whether two plans make the same changes (reasons aside: they carry times). */
+static bool same_actions(const hr_actions *a, const hr_actions *b)
+{
+    if (a->len != b->len) return false;
+    for (size_t i = 0; i < a->len; i++) {
+        const hr_action *x = &a->items[i], *y = &b->items[i];
+        if (x->kind != y->kind || x->workload != y->workload || x->from != y->from ||
+            x->to != y->to || x->cpu_millis != y->cpu_millis || x->mem_bytes != y->mem_bytes)
+            return false;
+    }
+    return true;
+}
+
 /* After the loop step: the approved plan carried out, or a new plan. */
 static int round_plan(hrd_ctl *cl, fleet *f, hr_loop *loop, const char *mode, const char *policy,
                       hr_error *err)
@@ -276,10 +289,10 @@ static int round_plan(hrd_ctl *cl, fleet *f, hr_loop *loop, const char *mode, co
         if (rc < 0) return rc;
     }
     bool observe = !strcmp(mode, "observe");
-    /* observe: a proposal with actions stays the plan while the fleet is
-     * unchanged and rounds propose nothing new (the predictive planner holds
-     * the workloads it proposed to move for a while). */
-    if (!note[0] && observe && !loop->actions.len && f->acts.len && f->state == f->plan_state &&
+    /* observe: a proposal with actions stays the plan (and its id) while the
+     * fleet is unchanged and rounds propose the same or nothing. */
+    if (!note[0] && observe && f->acts.len && f->state == f->plan_state &&
+        (!loop->actions.len || same_actions(&loop->actions, &f->acts)) &&
         !strcmp(plan_status(f), "proposed")) {
         json_object_set_new(f->plan, "checked_round",
                             json_integer((json_int_t)f->w->ops->rounds(f->w)));

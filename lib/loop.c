@@ -113,12 +113,18 @@ int hr_loop_step(hr_loop *l, hr_error *err)
         return rc; /* forecast */
     l->actions.len = 0;
     if ((rc = l->planner->plan(l->planner_ud, obs, &l->actions, err)) < 0) return rc; /* plan */
+    int applied = 0;
     if (l->actions.len) {
-        rc = l->driver->apply(l->driver_ud, l->actions.items, l->actions.len, err); /* act */
-        if (rc < 0) return rc;
-        l->applied += (size_t)rc;
+        applied = l->driver->apply(l->driver_ud, l->actions.items, l->actions.len, err); /* act */
+        if (applied < 0) return applied;
+        l->applied += (size_t)applied;
     }
-    if (l->planner->learn && (rc = l->planner->learn(l->planner_ud, obs, &l->actions, err)) < 0)
+    /* learn from what was carried out: nothing when the driver applied none
+     * (a plan only proposed) */
+    hr_actions none;
+    hr_actions_init(&none, 1);
+    if (l->planner->learn &&
+        (rc = l->planner->learn(l->planner_ud, obs, applied > 0 ? &l->actions : &none, err)) < 0)
         return rc; /* learn */
     l->rounds++;
     return l->clock->advance(l->clock_ud) ? 1 : 0;

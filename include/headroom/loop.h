@@ -123,7 +123,9 @@ typedef struct hr_planner_ops {
     int (*forecast)(void *ud, const hr_obs *obs, hr_error *err);
     /* Plan actions into `out` (which is empty). */
     int (*plan)(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err);
-    /* Optional: learn from the observation and the actions applied. */
+    /* Optional: learn from the observation and the actions applied: the
+     * round's actions when the driver applied any of them, none when it
+     * applied none (a plan only proposed, as in observe mode). */
     int (*learn)(void *ud, const hr_obs *obs, const hr_actions *applied, hr_error *err);
 } hr_planner_ops;
 
