@@ -2,9 +2,10 @@
 # The control loop inside the daemon: a demo fleet of 8 workloads on the sim
 # driver, PlanetLab samples ingested round by round, the loop every second.
 # observe mode: GET /api/v1/plan returns a proposed plan whose actions carry
-# reasons, nothing acted; approve carries it out once (a second approve is a
-# 409); predictive mode: plans are applied by the loop and journaled;
-# loop.driver none: the plan endpoints answer 503.
+# reasons, nothing acted; approve marks it approved and the next round
+# carries it out, once (a second approve or apply is a 409); predictive
+# mode: plans are applied by the loop and journaled; loop.driver none: the
+# plan endpoints answer 503.
 set -euo pipefail
 : "${HR_BIN:?}" "${HR_TEST_DATA:?}"
 tmp=$(mktemp -d)
@@ -95,7 +96,7 @@ done
 r=$(cat "$tmp/body")
 [[ $(echo "$r" | jq_ 'd["status"], d["applied"]' | tr '\n' ' ') == "approved 0 " ]] || fail "approve: $r"
 echo "$r" | jq_ 'd["note"]' | grep -q "next loop round" || fail "approve says when: $r"
-[[ $(code -d '{}' "$url/api/v1/plan/approve") == 409 ]] || fail "second approve: $(cat "$tmp/body")"
+[[ $(code -d "{\"id\": $id}" "$url/api/v1/plan/approve") == 409 ]] || fail "second approve: $(cat "$tmp/body")"
 # The round after the approval carries it out and journals it (a later
 # round then plans afresh).
 for _ in $(seq 100); do
