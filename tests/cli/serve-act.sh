@@ -61,6 +61,7 @@ pid=$!
 for _ in $(seq 100); do [[ -s "$tmp/port" ]] && break; sleep 0.05; done
 [[ -s "$tmp/port" ]] || fail "the daemon did not start"
 url="http://127.0.0.1:$(cat "$tmp/port")"
+for _ in $(seq 100); do grep -q "control loop every 1 s on the act driver" "$tmp/log" && break; sleep 0.05; done
 grep -q "control loop every 1 s on the act driver" "$tmp/log" || fail "loop start logged"
 auth=(-H "Authorization: Bearer $tok")
 api() { curl -sf "${auth[@]}" "$@"; }
