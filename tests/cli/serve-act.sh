@@ -7,7 +7,9 @@
 # the cgroup (CPU quota and memory limit from the host's partition),
 # journaled in lib/act's journal before it ran; no change: the plan is empty
 # and says why; a demand rise: resized again; observe + apply: carried out
-# at once. Needs root and writable cgroups (else exit 77: skipped).
+# at once; approved, then the fleet changes: re-planned, not carried out;
+# loop.dry_run: validated, not carried out. Needs root and writable cgroups
+# (else exit 77: skipped).
 set -euo pipefail
 : "${HR_BIN:?}"
 skip() { echo "SKIP: $*"; exit 77; }
@@ -160,8 +162,42 @@ q3=$(echo "$r" | jq_ 'd["actions"][0]["cpu_quota_usec"]')
 [[ $(quota) == "$q3" && $q3 -lt $q2 ]] || fail "apply: quota $(quota), plan $q3 (before $q2)"
 [[ $(code -d "{\"id\": $id}" "$url/api/v1/fleets/edge/plan/apply") == 409 ]] || fail "second apply"
 
+# Approved, then the fleet changes (the workload's object) before the next
+# round: not carried out; the round re-plans and says why.
+for attempt in 1 2 3; do
+    ingest $((36 + 6 * attempt)) 6 "0.$((3 + 2 * attempt))0" | api --data-binary @- "$url/api/v1/write?precision=s"
+    wait_plan 'd["status"] == "proposed" and len(d["actions"]) == 1'
+    id=$(echo "$p" | jq_ 'd["id"]')
+    [[ $(code -d "{\"id\": $id}" "$url/api/v1/fleets/edge/plan/approve") == 200 ]] || continue
+    api -o /dev/null -X PUT -d "{\"fleet\":\"edge\",\"host\":\"h1\",\"cgroup\":\"fake\",\"pids\":[$sp],\"priority\":$attempt,
+        \"series\":\"cgroup.cpu_cores,cgroup=fake,host=h1\",\"mem_series\":\"cgroup.mem_bytes,cgroup=fake,host=h1\"}" \
+        "$url/api/v1/workloads/fake"
+    wait_plan "d['id'] != $id"
+    echo "$p" | jq_ 'd.get("note", "")' | grep -q "plan $id was approved but the fleet changed" && break
+done
+echo "$p" | jq_ 'd.get("note", "")' | grep -q "plan $id was approved but the fleet changed" || fail "stale approval: $p"
+[[ $(quota) == "$q3" ]] || fail "a stale approved plan was carried out"
+api "$url/api/v1/journal" | jq_ "any(e['kind'] == 'plan' and e['body']['id'] == $id for e in d['items'])" |
+    grep -qx False || fail "the stale plan was journaled as carried out"
+
 kill -TERM "$pid"
 wait "$pid" || fail "daemon exit"
 pid=
 grep -q "loop:" "$tmp/log" && fail "loop errors logged: $(grep loop: "$tmp/log")"
+
+# loop.dry_run: the plan's actions are validated, none carried out.
+printf 'loop:\n  interval: 1s\n  driver: act\n  cgroup_parent: %s\n  dry_run: true\n' "$parent" >"$tmp/dry.yaml"
+"$HR_BIN" serve --config "$tmp/dry.yaml" --data "$tmp/d" --listen 127.0.0.1:0 \
+    --port-file "$tmp/port2" 2>"$tmp/log" &
+pid=$!
+for _ in $(seq 100); do [[ -s "$tmp/port2" ]] && break; sleep 0.05; done
+url="http://127.0.0.1:$(cat "$tmp/port2")"
+api -o /dev/null -X PUT -d '{"mode":"predictive"}' "$url/api/v1/fleets/edge/mode"
+wait_plan 'd["status"] == "applied" and len(d["actions"]) == 1'
+[[ $(echo "$p" | jq_ 'd["dry_run"], d["applied"], d["actions"][0]["state"]' | tr '\n' ' ') == "True 0 dry-run " ]] ||
+    fail "dry run: $p"
+[[ $(quota) == "$q3" ]] || fail "dry run changed the cgroup"
+kill -TERM "$pid"
+wait "$pid" || fail "daemon exit"
+pid=
 echo "serve-act: ok"
