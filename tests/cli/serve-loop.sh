@@ -52,6 +52,11 @@ mapfile -t files < <(find "$HR_TEST_DATA/planetlab" -type f ! -name README.md | 
 for i in $(seq 0 7); do
     api -o /dev/null -d "{\"name\":\"vm$i\",\"series\":\"vm.cpu,vm=vm$i\"}" "$url/api/v1/workloads"
 done
+# A second fleet, "lab", of three workloads over the same series: its own
+# twin, mode and plan.
+for i in 0 1 2; do
+    api -o /dev/null -d "{\"name\":\"lab$i\",\"fleet\":\"lab\",\"series\":\"vm.cpu,vm=vm$i\"}" "$url/api/v1/workloads"
+done
 t0=$(($(date +%s) - 86400))
 ingest() { # ingest FIRST_STEP COUNT: steps of every VM's trace
     for i in $(seq 0 7); do
@@ -127,6 +132,12 @@ wait_rounds 2
 plan=$(api "$url/api/v1/plan")
 [[ $(echo "$plan" | jq_ 'd["mode"], d["policy"], d["status"]' | tr '\n' ' ') == "predictive predictive applied " ]] ||
     fail "predictive plan: $plan"
+# The other fleet stayed in observe mode with its own plan over its own workloads.
+plan=$(api "$url/api/v1/fleets/lab/plan")
+[[ $(echo "$plan" | jq_ 'd["fleet"], d["mode"], d["status"], d["dry_run"]' | tr '\n' ' ') == "lab observe proposed True " ]] ||
+    fail "fleet lab: $plan"
+echo "$plan" | jq_ 'all(a["workload"].startswith("lab") for a in d["actions"]) and d["summary"] != ""' |
+    grep -qx True || fail "fleet lab's actions: $plan"
 stop
 grep -q "loop:" "$tmp/log" && fail "loop errors logged: $(grep loop: "$tmp/log")"
 
