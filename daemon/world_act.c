@@ -176,7 +176,8 @@ static int32_t host_index(act_world *a, const char *name)
     return -1;
 }
 
-/* A host the store does not describe: this machine's size. */
+/* A host from its object `o`; what it does not say (all of it when o is
+ * NULL: a host the store does not describe) is this machine's size. */
 static int add_host(act_world *a, const json_t *o, const char *name, size_t cap, hr_error *err)
 {
     if (a->nhosts == cap) return hr_error_set(err, HR_ELIMIT, "loop: more than %zu hosts", cap);
@@ -215,12 +216,11 @@ static void wl_from(act_world *a, act_wl *x, const json_t *o, int32_t host)
     snprintf(x->vm, sizeof x->vm, "%s", str_member(o, "vm"));
     const char *g = str_member(o, "cgroup");
     snprintf(x->group, sizeof x->group, "%.64s", *g ? g : x->vm[0] ? "" : x->name);
-    json_t *pids = json_object_get(o, "pids"), *p;
-    size_t i;
-    json_array_foreach(pids, i, p) if (json_is_integer(p) && json_integer_value(p) > 0 &&
-                                       json_integer_value(p) <= INT32_MAX &&
-                                       x->npids < ACT_MAX_PIDS) x->pids[x->npids++] =
-        (int32_t)json_integer_value(p);
+    json_t *pids = json_object_get(o, "pids");
+    for (size_t i = 0; i < json_array_size(pids) && x->npids < ACT_MAX_PIDS; i++) {
+        json_int_t p = json_integer_value(json_array_get(pids, i));
+        if (p > 0 && p <= INT32_MAX) x->pids[x->npids++] = (int32_t)p;
+    }
     x->priority = (int32_t)int_member(o, "priority", 0);
     x->quantile = sla_quantile(a, o);
     x->hc.last_t = x->hm.last_t = INT64_MIN;
@@ -265,15 +265,16 @@ static int objects_sync(act_world *a, hr_error *err)
         !a->qc || !a->qm || !a->where) {
         rc = hr_error_set(err, HR_ENOMEM, "loop: out of memory");
     }
-    size_t i;
-    json_t *o;
-    json_array_foreach(hs, i, o) if (rc == 0) rc = add_host(a, o, str_member(o, "name"), nh, err);
-    json_array_foreach(ws, i, o)
-    {
-        if (rc < 0 || !*str_member(o, "series")) continue;
+    for (size_t i = 0; rc == 0 && i < json_array_size(hs); i++) {
+        const json_t *o = json_array_get(hs, i);
+        rc = add_host(a, o, str_member(o, "name"), nh, err);
+    }
+    for (size_t i = 0; rc == 0 && i < nw; i++) {
+        const json_t *o = json_array_get(ws, i);
+        if (!*str_member(o, "series")) continue;
         const char *hn = str_member(o, "host");
         int32_t h = host_index(a, *hn ? hn : "local");
-        if (h < 0 && (rc = add_host(a, json_object(), *hn ? hn : "local", nh, err)) == 0)
+        if (h < 0 && (rc = add_host(a, NULL, *hn ? hn : "local", nh, err)) == 0)
             h = (int32_t)a->nhosts - 1;
         if (rc < 0) break;
         act_wl *x = &a->wl[a->n++];

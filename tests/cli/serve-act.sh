@@ -69,9 +69,10 @@ auth=(-H "Authorization: Bearer $tok")
 api() { curl -sf "${auth[@]}" "$@"; }
 code() { curl -s -o "$tmp/body" -w '%{http_code}' "${auth[@]}" "$@"; }
 plan() { api "$url/api/v1/fleets/edge/plan"; }
-wait_plan() { # wait_plan PYTHON-CONDITION: until the edge plan satisfies it (20 s at most)
+fleet=edge
+wait_plan() { # wait_plan PYTHON-CONDITION: until $fleet's plan satisfies it (20 s at most)
     for _ in $(seq 200); do
-        p=$(curl -s "${auth[@]}" "$url/api/v1/fleets/edge/plan")
+        p=$(curl -s "${auth[@]}" "$url/api/v1/fleets/$fleet/plan")
         [[ $(echo "$p" | jq_ "$1" 2>/dev/null) == True ]] && return
         sleep 0.1
     done
@@ -179,6 +180,20 @@ echo "$p" | jq_ 'd.get("note", "")' | grep -q "plan $id was approved but the fle
 [[ $(quota) == "$q3" ]] || fail "a stale approved plan was carried out"
 api "$url/api/v1/journal" | jq_ "any(e['kind'] == 'plan' and e['body']['id'] == $id for e in d['items'])" |
     grep -qx False || fail "the stale plan was journaled as carried out"
+
+# A second fleet, "solo": a workload whose host is not stored (this machine,
+# "local"), a cgroup of its own without processes; predictive there only.
+api -o /dev/null -d '{"name":"solo1","fleet":"solo","cgroup":"solo1","series":"cpu.solo1"}' "$url/api/v1/workloads"
+printf 'cpu.solo1 value=0.5 %d\n' "$(date +%s)" | api --data-binary @- "$url/api/v1/write?precision=s"
+api -o /dev/null -X PUT -d '{"mode":"predictive"}' "$url/api/v1/fleets/solo/mode"
+fleet=solo
+wait_plan 'd["status"] == "applied" and len(d["actions"]) == 1'
+[[ $(echo "$p" | jq_ 'd["actions"][0]["from"], d["actions"][0]["state"], d["actions"][0]["cpu_quota_usec"]' | tr '\n' ' ') == "local done 62500 " ]] ||
+    fail "fleet solo: $p"
+[[ $(cat "${cpu_dir%/fake}/solo1/cpu.cfs_quota_us" 2>/dev/null || awk '{print $1}' "${cpu_dir%/fake}/solo1/cpu.max") == 62500 ]] ||
+    fail "solo1's quota"
+[[ $(quota) == "$q3" ]] || fail "fleet solo touched fleet edge"
+fleet=edge
 
 kill -TERM "$pid"
 wait "$pid" || fail "daemon exit"
