@@ -146,6 +146,17 @@ int hrd_actuate_run(hrd_actuate *a, hrd_act_item *items, size_t n, bool dry_run,
     return done;
 }
 
+void hrd_actuate_limits(hrd_actuate *a, const char *group, int64_t *cpu_millis, int64_t *mem_bytes)
+{
+    hr_cgroup_limits l;
+    *cpu_millis = *mem_bytes = 0;
+    if (!a->cg || !group[0] || hr_cgroup_get(a->cg, group, &l, NULL) < 0) return;
+    if (l.cpu_quota_usec > 0 && l.cpu_period_usec > 0)
+        *cpu_millis = l.cpu_quota_usec * 1000 / l.cpu_period_usec;
+    if (l.mem_max > 0 && l.mem_max < ((int64_t)1 << 60)) /* v1 says "none" with ~2^63 */
+        *mem_bytes = l.mem_max;
+}
+
 int hrd_actuate_partition(const char *host, size_t ncpus, int64_t mem_bytes, const hrd_part_in *in,
                           size_t n, hrd_part_out *out, hr_error *err)
 {

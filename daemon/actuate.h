@@ -57,6 +57,11 @@ typedef struct hrd_act_item {
 int hrd_actuate_run(hrd_actuate *a, hrd_act_item *items, size_t n, bool dry_run,
                     int64_t deadline_ms, hr_error *err);
 
+/* The CPU limit (millicores, from quota / period) and memory max of
+ * `group` under the parent as the kernel has them now: 0 for "no limit", a
+ * missing group, or a machine without cgroups. */
+void hrd_actuate_limits(hrd_actuate *a, const char *group, int64_t *cpu_millis, int64_t *mem_bytes);
+
 /* One tenant of a host for the partition solver: demand quantiles at
  * levels 0.5, 0.9 and 0.99 (millicores, bytes). */
 typedef struct hrd_part_in {

@@ -70,7 +70,7 @@ typedef struct act_wl {
     int32_t priority;
     double quantile;
     hist hc, hm;                   /* cores, bytes */
-    int64_t cpu_millis, mem_bytes; /* limits in force (0 = not set by us) */
+    int64_t cpu_millis, mem_bytes; /* limits in force, read from the kernel each round (0 = none) */
 } act_wl;
 
 typedef struct act_world {
@@ -283,8 +283,6 @@ static int objects_sync(act_world *a, hr_error *err)
             if (!strcmp(old.wl[k].name, x->name)) {
                 if (!strcmp(old.wl[k].cpu, x->cpu)) x->hc = old.wl[k].hc;
                 if (!strcmp(old.wl[k].mem, x->mem)) x->hm = old.wl[k].hm;
-                if (!strcmp(old.wl[k].group, x->group))
-                    x->cpu_millis = old.wl[k].cpu_millis, x->mem_bytes = old.wl[k].mem_bytes;
             }
     }
     if (rc < 0) {
@@ -344,6 +342,8 @@ static int act_sync(hrd_world *w, hr_error *err)
         read_new(a, a->wl[i].cpu, &a->wl[i].hc, &t, &v);
         read_new(a, a->wl[i].mem, &a->wl[i].hm, &t, &v);
         ready &= a->wl[i].hc.n > 0;
+        if (a->wl[i].group[0]) /* the limits in force: the kernel's, whoever set them */
+            hrd_actuate_limits(a->act, a->wl[i].group, &a->wl[i].cpu_millis, &a->wl[i].mem_bytes);
     }
     hr_vec_release(&t);
     hr_vec_release(&v);

@@ -6,7 +6,7 @@
 # resize with its reason, the cgroup untouched; predictive: the loop resizes
 # the cgroup (CPU quota and memory limit from the host's partition),
 # journaled in lib/act's journal before it ran; no change: the plan is empty
-# and says why; a demand rise: resized again; observe + apply: carried out
+# and says why; a quota changed behind its back: put back; a demand rise: resized again; observe + apply: carried out
 # at once; approved, then the fleet changes: re-planned, not carried out;
 # loop.dry_run: validated, not carried out. Needs root and writable cgroups
 # (else exit 77: skipped).
@@ -38,12 +38,14 @@ if [[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us && -d /sys/fs/cgroup/memory ]]; the
     cpu_dir=/sys/fs/cgroup/cpu$(own cpu)/$parent/fake
     mem_dir=/sys/fs/cgroup/memory$(own memory)/$parent/fake
     quota() { cat "$cpu_dir/cpu.cfs_quota_us"; }
+    set_quota() { echo "$1" >"$cpu_dir/cpu.cfs_quota_us"; }
     memlim() { cat "$mem_dir/memory.limit_in_bytes"; }
 elif [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
     cpu_dir=/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)/$parent/fake
     cpu_dir=${cpu_dir//\/\//\/}
     mem_dir=$cpu_dir
     quota() { local q; read -r q _ <"$cpu_dir/cpu.max"; [[ $q == max ]] && echo -1 || echo "$q"; }
+    set_quota() { echo "$1 100000" >"$cpu_dir/cpu.max"; }
     memlim() { cat "$mem_dir/memory.max"; }
 else
     skip "no cgroup v1 cpu+memory or v2 hierarchy"
@@ -139,6 +141,13 @@ api "$url/api/v1/journal" | jq_ "any(e['kind'] == 'plan' and e['body']['fleet'] 
 wait_plan 'd["status"] == "applied" and not d["actions"]'
 echo "$p" | jq_ 'd["summary"]'
 echo "$p" | jq_ 'd["summary"]' | grep -q "^no action: 1 workloads on 1 hosts" || fail "empty plan summary: $p"
+
+# Someone else sets the quota: the limit in force is the kernel's, so the
+# next round puts it back.
+set_quota 20000
+wait_plan 'd["status"] == "applied" and len(d["actions"]) == 1'
+[[ $(echo "$p" | jq_ 'd["actions"][0]["state"]') == done && $(quota) == "$want_q" ]] ||
+    fail "quota set behind the loop's back: $(quota), plan $p"
 
 # Demand rises to ~0.9 cores: resized again, upwards.
 ingest 24 6 0.90 | api --data-binary @- "$url/api/v1/write?precision=s"
