@@ -508,14 +508,20 @@ static void test_pred_chance(void **state)
  * cannot go to host 1 (draining) nor switch a host on. Rounds 1 and 11: no
  * move. Round 12: host 1 drained, largest planned first: VM 1 then VM 0,
  * both to host 3. */
-static void test_pred_hold(void **state)
+static fx *hold_round0(void)
 {
-    (void)state;
     fx *f = fx_new(5, 0);
     fx_vm(f, 0, 0, 300, 1000, 870, NULL, 0);
     fx_vm(f, 1, 1, 1250, 2500, 870, NULL, 0);
     fx_vm(f, 4, 1, 1500, 2500, 870, NULL, 0);
     fx_vm(f, 2, 3, 2000, 2500, 870, NULL, 0);
+    return f;
+}
+
+static void test_pred_hold(void **state)
+{
+    (void)state;
+    fx *f = hold_round0();
     pfx p;
     pred_new(&p, f);
     assert_int_equal(pred_round(&p, f, 0), 1);
@@ -542,11 +548,7 @@ static void test_pred_hold(void **state)
 static void test_pred_proposed_no_hold(void **state)
 {
     (void)state;
-    fx *f = fx_new(5, 0);
-    fx_vm(f, 0, 0, 300, 1000, 870, NULL, 0);
-    fx_vm(f, 1, 1, 1250, 2500, 870, NULL, 0);
-    fx_vm(f, 4, 1, 1500, 2500, 870, NULL, 0);
-    fx_vm(f, 2, 3, 2000, 2500, 870, NULL, 0);
+    fx *f = hold_round0();
     pfx p;
     pred_new(&p, f);
     hr_actions none;
