@@ -534,11 +534,13 @@ static int plan_resizes(act_world *a, hr_actions *out, double *maxdiff, hr_error
                 *maxdiff =
                     fmax(*maxdiff, fabs((double)(mem - x->mem_bytes)) / (double)x->mem_bytes);
             if (!dc && !dm) continue;
-            rc = hr_actions_resize(
-                out, (int32_t)idx[j], (int32_t)h, cpu, mem,
-                "cpu p99 %.2f -> limit %.2f cores; mem p99 %.0f MiB -> max %.0f MiB",
-                a->qc[idx[j]][2] / 1000, (double)cpu / 1000, a->qm[idx[j]][2] / (1 << 20),
-                (double)mem / (1 << 20));
+            char m[48] = "; memory not measured";
+            if (mem > 0)
+                snprintf(m, sizeof m, "; mem p99 %.0f MiB -> max %.0f MiB",
+                         a->qm[idx[j]][2] / (1 << 20), (double)mem / (1 << 20));
+            rc = hr_actions_resize(out, (int32_t)idx[j], (int32_t)h, cpu, mem,
+                                   "cpu p99 %.2f -> limit %.2f cores%s", a->qc[idx[j]][2] / 1000,
+                                   (double)cpu / 1000, m);
             if (rc < 0) rc = hr_error_set(err, rc, "loop: too many actions");
         }
     }

@@ -190,15 +190,24 @@ echo "$p" | jq_ 'd.get("note", "")' | grep -q "plan $id was approved but the fle
 api "$url/api/v1/journal" | jq_ "any(e['kind'] == 'plan' and e['body']['id'] == $id for e in d['items'])" |
     grep -qx False || fail "the stale plan was journaled as carried out"
 
-# A second fleet, "solo": a workload whose host is not stored (this machine,
-# "local"), a cgroup of its own without processes; predictive there only.
+# A second fleet, "solo": workloads whose host is not stored (this machine,
+# "local"), in cgroups of their own; solo2 names a process that does not
+# exist: its action fails, with the kernel's error, and solo1's still runs.
 api -o /dev/null -d '{"name":"solo1","fleet":"solo","cgroup":"solo1","series":"cpu.solo1"}' "$url/api/v1/workloads"
+api -o /dev/null -d '{"name":"solo2","fleet":"solo","cgroup":"solo2","pids":[2147483000],"series":"cpu.solo1"}' \
+    "$url/api/v1/workloads"
 printf 'cpu.solo1 value=0.5 %d\n' "$(date +%s)" | api --data-binary @- "$url/api/v1/write?precision=s"
 api -o /dev/null -X PUT -d '{"mode":"predictive"}' "$url/api/v1/fleets/solo/mode"
 fleet=solo
-wait_plan 'd["status"] == "applied" and len(d["actions"]) == 1'
-[[ $(echo "$p" | jq_ 'd["actions"][0]["from"], d["actions"][0]["state"], d["actions"][0]["cpu_quota_usec"]' | tr '\n' ' ') == "local done 62500 " ]] ||
-    fail "fleet solo: $p"
+wait_plan 'd["status"] == "applied" and len(d["actions"]) == 2'
+[[ $(echo "$p" | jq_ 'd["applied"]') == 1 ]] || fail "fleet solo applied: $p"
+[[ $(echo "$p" | jq_ '[(a["workload"], a["from"], a["state"], a["cpu_quota_usec"]) for a in d["actions"]]') == \
+    "[('solo1', 'local', 'done', 62500), ('solo2', 'local', 'failed', 62500)]" ]] || fail "fleet solo: $p"
+echo "$p" | jq_ 'd["actions"][1]["error"]'
+echo "$p" | jq_ 'd["actions"][1]["error"]' | grep -q "solo2/cgroup.procs: cannot write: No such process" ||
+    fail "solo2's error: $p"
+echo "$p" | jq_ 'd["actions"][0]["reason"]' | grep -qx "cpu p99 0.62 -> limit 0.62 cores; memory not measured" ||
+    fail "solo1's reason: $p"
 [[ $(cat "${cpu_dir%/fake}/solo1/cpu.cfs_quota_us" 2>/dev/null || awk '{print $1}' "${cpu_dir%/fake}/solo1/cpu.max") == 62500 ]] ||
     fail "solo1's quota"
 [[ $(quota) == "$q3" ]] || fail "fleet solo touched fleet edge"
