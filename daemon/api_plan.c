@@ -1,6 +1,8 @@
-/* The plan endpoints: GET /api/v1/plan (the latest round's plan as a dry
- * run diff), POST /api/v1/plan/approve and /plan/apply (carry a proposed
- * plan out through the driver: observe mode). */
+/* The plan endpoints, per fleet: GET /api/v1/fleets/F/plan (the latest
+ * round's plan as a dry-run diff with a reason per action and a summary),
+ * POST /api/v1/fleets/F/plan/approve (carried out at the next round if the
+ * fleet has not changed) and /plan/apply (carried out now). /api/v1/plan,
+ * /plan/approve and /plan/apply are the same for the fleet "default". */
 #include "daemon/api.h"
 #include "daemon/ctl.h"
 
@@ -15,14 +17,22 @@ static hrd_ctl *ctl_or_503(hrd_req *r)
     return cl;
 }
 
+/* The fleet of the path: /api/v1/fleets/F/... or the default one. */
+static const char *fleet_of(hrd_req *r)
+{
+    return !strncmp(r->url, "/api/v1/fleets/", 15) && r->param[0] ? r->param[0] : HRD_CTL_FLEET;
+}
+
 void hrd_api_plan_get(hrd_req *r)
 {
     hrd_ctl *cl = ctl_or_503(r);
     if (!cl) return;
-    json_t *p = hrd_ctl_plan(cl);
+    json_t *p = hrd_ctl_plan(cl, fleet_of(r));
     if (!p) {
         hrd_reply_error(r, 404, "not_found", NULL,
-                        "no plan yet: the control loop has not run a round with workloads");
+                        "no plan yet for fleet %.100s: the control loop has not run a round with "
+                        "its workloads",
+                        fleet_of(r));
         return;
     }
     hrd_reply_json(r, 200, p);
@@ -52,7 +62,7 @@ static void execute(hrd_req *r, const char *how)
     }
     hr_error err = {0};
     json_t *out = NULL;
-    int rc = hrd_ctl_execute(cl, id, how, &out, &err);
+    int rc = hrd_ctl_execute(cl, fleet_of(r), id, how, &out, &err);
     if (rc == HR_EEXIST || (rc == HR_EINVAL && id == 0)) {
         hrd_reply_error(r, 409, "conflict", NULL, "%s", err.msg);
         return;

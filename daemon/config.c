@@ -22,6 +22,8 @@ void hrd_config_defaults(hrd_config *c)
     c->forecast_history = 4032; /* two weeks of 5-minute samples */
     c->loop_interval_sec = 300;
     snprintf(c->loop_driver, sizeof c->loop_driver, "sim");
+    snprintf(c->loop_cgroup_parent, sizeof c->loop_cgroup_parent, "headroom");
+    snprintf(c->loop_dry_run, sizeof c->loop_dry_run, "false");
     c->alerts_interval_sec = 60;
     c->alerts_horizon = 12;
     c->alerts_min_points = 20;
@@ -79,6 +81,9 @@ static const ckey keys[] = {
     {"loop.interval", K_DURF, F(loop_interval_sec), 0},
     {"loop.driver", K_STR, F(loop_driver), 0},
     {"loop.sim_step", K_DURF, F(loop_sim_step_sec), 0},
+    {"loop.journal", K_STR, F(loop_journal), 0},
+    {"loop.cgroup_parent", K_STR, F(loop_cgroup_parent), 0},
+    {"loop.dry_run", K_STR, F(loop_dry_run), 0},
     {"alerts.interval", K_DURF, F(alerts_interval_sec), 0},
     {"alerts.horizon", K_SIZE, F(alerts_horizon), 10000},
     {"alerts.webhook", K_STR, F(alerts_webhook), 0},

@@ -1,12 +1,13 @@
-/* The control loop inside the daemon: every loop.interval seconds one
- * hr_loop_step (lib/loop.c) with the store as telemetry (fed into the
- * live twin of lib/sim), the planner of the fleet's mode and the driver of
- * the configuration. The latest plan is kept here and in the plans table;
- * plans with actions are journaled when carried out. */
+/* The control loop inside the daemon: every loop.interval seconds, for
+ * every fleet, one hr_loop_step (lib/loop.c) over the fleet's world
+ * (world.h) with the planner of the fleet's mode. The loop's planner and
+ * driver are wrapped here: the planner hands back an approved plan instead
+ * of planning when the fleet is still in the state the plan was computed
+ * from, and the driver acts only in the modes that act (or for an approved
+ * plan). The latest plan per fleet is kept here and in the plans table;
+ * plans carried out are journaled. */
 #include "daemon/ctl.h"
-
-#include <headroom/loop.h>
-#include <headroom/sim.h>
+#include "daemon/world.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -15,170 +16,99 @@
 #include <string.h>
 #include <time.h>
 
-#define CTL_NAME_MAX 129
+typedef struct fleet {
+    char name[HRD_WORLD_NAME_MAX];
+    hrd_world *w;
+    json_t *plan;        /* the latest plan */
+    hr_actions acts;     /* its actions */
+    uint64_t plan_state; /* the world's state it was computed from */
+    /* this round */
+    const hr_obs *obs;
+    const hr_planner_ops *real;
+    void *real_ud;
+    uint64_t state;    /* the world's state when planning */
+    bool approved;     /* the latest plan waits for this round */
+    bool run_approved; /* ... and is carried out */
+    bool acting;       /* the driver acts this round */
+} fleet;
 
 struct hrd_ctl {
     hrd_store *store;
+    hrd_config cfg;
+    int (*world_new)(hrd_store *st, const hrd_config *c, const char *fleet, hrd_world **out,
+                     hr_error *err);
     pthread_t th;
     pthread_mutex_t mu; /* guards everything below; held for a whole round */
     pthread_cond_t cond;
     bool stop;
     double interval;
-    double sim_step; /* simulated seconds per round (0 = interval) */
     uint64_t rounds;
-    /* the world: the live twin over the workloads, in name order */
-    hr_sim_live *live;
-    uint64_t generation; /* bumped when the world is rebuilt */
-    size_t n;
-    char (*names)[CTL_NAME_MAX];
-    char (*series)[HRD_SERIES_NAME_MAX + 1];
-    int64_t *last_t; /* newest sample fed per workload */
-    double *u;
-    /* the latest plan */
-    json_t *plan;
-    hr_actions acts;
-    uint64_t plan_generation;
+    fleet *fleets[HRD_CTL_MAX_FLEETS];
+    size_t nfleets;
 };
 
-/* ---- the world ------------------------------------------------------------------- */
-
-static void world_free(hrd_ctl *cl)
+static void fleet_free(fleet *f)
 {
-    hr_sim_live_free(cl->live);
-    cl->live = NULL;
-    free(cl->names);
-    free(cl->series);
-    free(cl->last_t);
-    free(cl->u);
-    cl->names = NULL;
-    cl->series = NULL;
-    cl->last_t = NULL;
-    cl->u = NULL;
-    cl->n = 0;
+    if (!f) return;
+    if (f->w) f->w->ops->free(f->w);
+    json_decref(f->plan);
+    hr_actions_release(&f->acts);
+    free(f);
 }
 
-/* Workloads with a series, in name order, into names/series (n of them). */
-static int list_workloads(hrd_ctl *cl, char (**names)[CTL_NAME_MAX],
-                          char (**series)[HRD_SERIES_NAME_MAX + 1], size_t *n, hr_error *err)
+static fleet *fleet_find(hrd_ctl *cl, const char *name)
 {
-    *names = NULL;
-    *series = NULL;
-    *n = 0;
-    size_t cap = 0;
-    char cursor[CTL_NAME_MAX] = "";
-    for (;;) {
-        json_t *page = NULL;
-        int rc = hrd_obj_list(cl->store, "workloads", cursor, 500, &page, err);
-        if (rc < 0) return rc;
-        size_t np = json_array_size(page);
-        for (size_t i = 0; i < np; i++) {
-            json_t *w = json_array_get(page, i);
-            const char *name = json_string_value(json_object_get(w, "name"));
-            const char *s = json_string_value(json_object_get(w, "series"));
-            if (name) snprintf(cursor, sizeof cursor, "%s", name);
-            if (!name || !s || strlen(name) >= CTL_NAME_MAX || strlen(s) > HRD_SERIES_NAME_MAX)
-                continue;
-            if (*n == HRD_CTL_MAX_WORKLOADS) {
-                json_decref(page);
-                return hr_error_set(err, HR_ELIMIT, "loop: more than %d workloads",
-                                    HRD_CTL_MAX_WORKLOADS);
-            }
-            if (*n == cap) {
-                cap = cap ? 2 * cap : 64;
-                if (cap > HRD_CTL_MAX_WORKLOADS) cap = HRD_CTL_MAX_WORKLOADS;
-                void *a = realloc(*names, cap * sizeof **names);
-                if (a) *names = a;
-                void *b = realloc(*series, cap * sizeof **series);
-                if (b) *series = b;
-                if (!a || !b) {
-                    json_decref(page);
-                    return hr_error_set(err, HR_ENOMEM, "loop: out of memory");
-                }
-            }
-            /* zeroed whole: world_sync compares the arrays bytewise */
-            memset((*names)[*n], 0, sizeof **names);
-            memset((*series)[*n], 0, sizeof **series);
-            snprintf((*names)[*n], CTL_NAME_MAX, "%s", name);
-            snprintf((*series)[*n], HRD_SERIES_NAME_MAX + 1, "%s", s);
-            (*n)++;
-        }
-        json_decref(page);
-        if (np < 500) return 0;
-    }
+    for (size_t i = 0; i < cl->nfleets; i++)
+        if (!strcmp(cl->fleets[i]->name, name)) return cl->fleets[i];
+    return NULL;
 }
 
-/* Rebuild the world when the workloads changed or its rounds ran out. */
-static int world_sync(hrd_ctl *cl, hr_error *err)
+static int fleet_add(hrd_ctl *cl, const char *name, hr_error *err)
 {
-    char(*names)[CTL_NAME_MAX] = NULL;
-    char(*series)[HRD_SERIES_NAME_MAX + 1] = NULL;
-    size_t n = 0;
-    int rc = list_workloads(cl, &names, &series, &n, err);
-    bool same = rc == 0 && cl->live && n == cl->n && !memcmp(names, cl->names, n * sizeof *names) &&
-                !memcmp(series, cl->series, n * sizeof *series);
-    if (rc < 0 || same || n == 0) {
-        free(names);
-        free(series);
-        if (rc == 0 && n == 0 && cl->live) world_free(cl), cl->generation++;
+    if (fleet_find(cl, name)) return 0;
+    if (cl->nfleets == HRD_CTL_MAX_FLEETS)
+        return hr_error_set(err, HR_ELIMIT, "loop: more than %d fleets (fleet %s)",
+                            HRD_CTL_MAX_FLEETS, name);
+    fleet *f = calloc(1, sizeof *f);
+    if (!f) return hr_error_set(err, HR_ENOMEM, "loop: out of memory");
+    snprintf(f->name, sizeof f->name, "%s", name);
+    hr_actions_init(&f->acts, 0);
+    int rc = cl->world_new(cl->store, &cl->cfg, name, &f->w, err);
+    if (rc < 0) {
+        fleet_free(f);
         return rc;
     }
-    world_free(cl);
-    cl->generation++;
-    cl->names = names;
-    cl->series = series;
-    cl->n = n;
-    cl->last_t = calloc(n, sizeof *cl->last_t);
-    cl->u = calloc(n, sizeof *cl->u);
-    if (!cl->last_t || !cl->u) {
-        world_free(cl);
-        return hr_error_set(err, HR_ENOMEM, "loop: out of memory");
-    }
-    for (size_t i = 0; i < n; i++) cl->last_t[i] = INT64_MIN;
-    /* CloudSim hosts: two per three VMs at least, as the initial placement
-     * asks full VM sizes. */
-    size_t hosts = n < 2 ? 2 : (2 * n + 2) / 3 + 1;
-    double step = cl->sim_step > 0 ? cl->sim_step : cl->interval < 1 ? 1 : cl->interval;
-    return hr_sim_live_new(n, hosts, step, HRD_CTL_WORLD_ROUNDS, &cl->live, err);
+    cl->fleets[cl->nfleets++] = f;
+    return 0;
 }
 
-/* Whether every workload has reported at least once. */
-static bool all_reported(hrd_ctl *cl)
+/* The fleets named by the stored workloads and hosts. */
+static int fleets_sync(hrd_ctl *cl, hr_error *err)
 {
-    for (size_t i = 0; i < cl->n; i++)
-        if (cl->last_t[i] == INT64_MIN) return false;
-    return true;
-}
-
-/* telemetry: the newest sample of each workload's series since the last
- * round (percent -> fraction; NaN keeps the previous value). */
-static int feed(hrd_ctl *cl, hr_error *err)
-{
-    hr_vec t, v;
-    hr_vec_init(&t, sizeof(int64_t), 0);
-    hr_vec_init(&v, sizeof(double), 0);
-    for (size_t i = 0; i < cl->n; i++) {
-        cl->u[i] = NAN;
-        int64_t from = cl->last_t[i] == INT64_MIN ? INT64_MIN : cl->last_t[i] + 1;
+    static const char *const kinds[] = {"workloads", "hosts"};
+    for (size_t k = 0; k < 2; k++) {
+        char cursor[HRD_WORLD_NAME_MAX] = "";
         for (;;) {
-            bool more = false;
-            t.len = v.len = 0;
-            int rc = hrd_store_read(cl->store, cl->series[i], from, INT64_MAX, 100000, &t, &v,
-                                    &more, NULL);
-            if (rc < 0 || !t.len) break; /* no series yet, or nothing new */
-            const int64_t *ts = t.data;
-            const double *vs = v.data;
-            cl->last_t[i] = ts[t.len - 1];
-            cl->u[i] = vs[v.len - 1] / 100;
-            if (!more) break;
-            from = cl->last_t[i] + 1;
+            json_t *page = NULL;
+            int rc = hrd_obj_list(cl->store, kinds[k], cursor, 500, &page, err);
+            if (rc < 0) return rc;
+            size_t np = json_array_size(page);
+            for (size_t i = 0; i < np && rc == 0; i++) {
+                json_t *o = json_array_get(page, i);
+                const char *name = json_string_value(json_object_get(o, "name"));
+                if (name) snprintf(cursor, sizeof cursor, "%s", name);
+                const char *fl = hrd_world_fleet_of(o);
+                if (strlen(fl) < HRD_WORLD_NAME_MAX) rc = fleet_add(cl, fl, err);
+            }
+            json_decref(page);
+            if (rc < 0) return rc;
+            if (np < 500) break;
         }
     }
-    hr_vec_release(&t);
-    hr_vec_release(&v);
-    return hr_sim_live_feed(cl->live, cl->u, cl->n, err);
+    return 0;
 }
 
-/* ---- the loop's interfaces ----------------------------------------------------------- */
+/* ---- the loop's interfaces, wrapped ----------------------------------------------------- */
 
 static double clk_now(void *ud)
 {
@@ -192,163 +122,299 @@ static int clk_advance(void *ud)
     return 0; /* the thread waits for the next interval */
 }
 
-/* The store's samples were fed into the twin by feed() at the start of the
- * round; observing steps the twin to them. */
 static int tel_observe(void *ud, double now, const hr_obs **out, hr_error *err)
 {
-    hrd_ctl *cl = ud;
-    return hr_sim_live_telemetry()->observe(cl->live, now, out, err);
+    fleet *f = ud;
+    int rc = f->w->ops->telemetry->observe(f->w, now, out, err);
+    if (rc == 0) f->obs = *out;
+    return rc;
 }
 
-static int drv_propose(void *ud, const hr_action *acts, size_t n, hr_error *err)
+static int pl_forecast(void *ud, const hr_obs *obs, hr_error *err)
 {
-    (void)ud, (void)acts, (void)n, (void)err;
-    return 0; /* observe: the plan waits for approve/apply */
+    fleet *f = ud;
+    return f->real->forecast ? f->real->forecast(f->real_ud, obs, err) : 0;
 }
 
-static int drv_sim(void *ud, const hr_action *acts, size_t n, hr_error *err)
+/* An approved plan still valid is this round's plan; else plan afresh. */
+static int pl_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
 {
-    return hr_sim_live_driver()->apply(((hrd_ctl *)ud)->live, acts, n, err);
+    fleet *f = ud;
+    f->state = f->w->ops->state(f->w);
+    if (f->approved && f->state == f->plan_state) {
+        for (size_t i = 0; i < f->acts.len; i++) {
+            const hr_action *a = &f->acts.items[i];
+            int rc = a->kind == HR_ACT_RESIZE
+                         ? hr_actions_resize(out, a->workload, a->from, a->cpu_millis, a->mem_bytes,
+                                             "%s", a->reason)
+                         : hr_actions_migrate(out, a->workload, a->from, a->to, "%s", a->reason);
+            if (rc < 0) return hr_error_set(err, rc, "loop: too many actions");
+        }
+        f->run_approved = f->acting = true;
+        return 0;
+    }
+    return f->real->plan(f->real_ud, obs, out, err);
+}
+
+static int pl_learn(void *ud, const hr_obs *obs, const hr_actions *applied, hr_error *err)
+{
+    fleet *f = ud;
+    return f->real->learn ? f->real->learn(f->real_ud, obs, applied, err) : 0;
+}
+
+static int drv_apply(void *ud, const hr_action *acts, size_t n, hr_error *err)
+{
+    fleet *f = ud;
+    if (!f->acting) return 0; /* observe: the plan waits for approve/apply */
+    return f->w->ops->driver->apply(f->w, acts, n, err);
 }
 
 static const hr_clock_ops wall_clock = {clk_now, clk_advance};
-static const hr_telemetry_ops store_telemetry = {tel_observe};
-static const hr_driver_ops propose_driver = {drv_propose};
-static const hr_driver_ops sim_driver = {drv_sim};
+static const hr_telemetry_ops tel_ops = {tel_observe};
+static const hr_planner_ops plan_ops = {"ctl", pl_forecast, pl_plan, pl_learn};
+static const hr_driver_ops drv_ops = {drv_apply};
 
-/* ---- plans ------------------------------------------------------------------------- */
+/* ---- plans ------------------------------------------------------------------------------ */
 
-static json_t *host_name(int32_t h)
+static const char *plan_status(const fleet *f)
 {
-    char b[32];
-    snprintf(b, sizeof b, "sim-host-%d", (int)h);
-    return json_string(b);
+    const char *s = f->plan ? json_string_value(json_object_get(f->plan, "status")) : NULL;
+    return s ? s : "";
 }
 
-static json_t *plan_json(hrd_ctl *cl, const char *mode, const char *policy, const hr_actions *a,
-                         int applied)
+static void set_str(json_t *o, const char *key, const char *val)
+{
+    json_object_set_new(o, key, json_string(val));
+}
+
+/* Summary in words: the actions by kind, or why there is none. */
+static void summary(fleet *f, const hr_actions *a, const char *policy, char *buf, size_t size)
+{
+    size_t mig = 0, res = 0;
+    for (size_t i = 0; i < a->len; i++) {
+        if (a->items[i].kind == HR_ACT_MIGRATE)
+            mig++;
+        else
+            res++;
+    }
+    if (a->len)
+        snprintf(buf, size, "%zu actions: %zu migrations, %zu resizes", a->len, mig, res);
+    else
+        f->w->ops->explain(f->w, f->obs, policy, buf, size);
+}
+
+static json_t *plan_json(hrd_ctl *cl, fleet *f, const char *mode, const char *policy,
+                         const hr_actions *a, bool ran, int applied)
 {
     json_t *acts = json_array();
-    for (size_t i = 0; i < a->len; i++) {
-        const hr_action *x = &a->items[i];
-        const char *w =
-            x->workload >= 0 && (size_t)x->workload < cl->n ? cl->names[x->workload] : "?";
-        json_array_append_new(acts, json_pack("{s:s, s:s, s:o, s:o, s:s}", "kind", "migrate",
-                                              "workload", w, "from", host_name(x->from), "to",
-                                              host_name(x->to), "reason", x->reason));
-    }
-    bool observe = !strcmp(mode, "observe");
-    return json_pack("{s:n, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:i, s:o}", "id", "fleet",
-                     HRD_CTL_FLEET, "mode", mode, "policy", policy, "driver", "sim", "round",
-                     (json_int_t)hr_sim_live_rounds(cl->live), "created", (json_int_t)time(NULL),
-                     "status", observe ? "proposed" : "applied", "applied", applied, "actions",
-                     acts);
+    for (size_t i = 0; i < a->len; i++)
+        json_array_append_new(acts, f->w->ops->action_json(f->w, &a->items[i], i, ran));
+    char sum[640];
+    summary(f, a, policy, sum, sizeof sum);
+    bool dry = !ran || !strcmp(cl->cfg.loop_dry_run, "true");
+    return json_pack("{s:n, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:i, s:s, s:o}", "id", "fleet",
+                     f->name, "mode", mode, "policy", policy, "driver", f->w->ops->name, "round",
+                     (json_int_t)f->w->ops->rounds(f->w), "created", (json_int_t)time(NULL),
+                     "status", ran ? "applied" : "proposed", "dry_run", dry, "applied", applied,
+                     "summary", sum, "actions", acts);
 }
 
-static int save_plan(hrd_ctl *cl, hr_error *err)
+/* Keep the plan in the plans table (those with actions) and, once carried
+ * out, in the journal. */
+static int save_plan(hrd_ctl *cl, fleet *f, hr_error *err)
 {
-    json_t *p = cl->plan;
+    json_t *p = f->plan;
     if (!json_array_size(json_object_get(p, "actions"))) return 0;
     json_int_t id = json_integer_value(json_object_get(p, "id"));
-    const char *status = json_string_value(json_object_get(p, "status"));
+    const char *status = plan_status(f);
     int64_t nid = hrd_plan_save(cl->store, id, status, p, err);
     if (nid < 0) return (int)nid;
     json_object_set_new(p, "id", json_integer(nid));
-    if (strcmp(status, "proposed")) {
-        /* carried out: journaled (durably) with its actions */
-        if (hrd_plan_save(cl->store, nid, status, p, err) < 0) return HR_EIO;
-        if (hrd_journal_append(cl->store, "plan", p, err) < 0) return HR_EIO;
-    }
+    if (!id && hrd_plan_save(cl->store, nid, status, p, err) < 0) return HR_EIO;
+    if (!strcmp(status, "applied") && hrd_journal_append(cl->store, "plan", p, err) < 0)
+        return HR_EIO;
     return 0;
+}
+
+/* The latest plan's outcome after the driver carried it out. */
+static void plan_ran(hrd_ctl *cl, fleet *f, int applied)
+{
+    json_t *acts = json_array();
+    for (size_t i = 0; i < f->acts.len; i++)
+        json_array_append_new(acts, f->w->ops->action_json(f->w, &f->acts.items[i], i, true));
+    json_object_set_new(f->plan, "actions", acts);
+    set_str(f->plan, "status", "applied");
+    json_object_set_new(f->plan, "applied", json_integer(applied));
+    json_object_set_new(f->plan, "applied_at", json_integer((json_int_t)time(NULL)));
+    json_object_set_new(f->plan, "dry_run", json_boolean(!strcmp(cl->cfg.loop_dry_run, "true")));
+    json_object_del(f->plan, "note");
+}
+
+static void plan_key(fleet *f, const char *prefix, int64_t n)
+{
+    snprintf(f->w->plan_key, sizeof f->w->plan_key, "%s%lld", prefix, (long long)n);
+}
+
+/* Whether two plans make the same changes (reasons aside: they carry times). */
+static bool same_actions(const hr_actions *a, const hr_actions *b)
+{
+    if (a->len != b->len) return false;
+    for (size_t i = 0; i < a->len; i++) {
+        const hr_action *x = &a->items[i], *y = &b->items[i];
+        if (x->kind != y->kind || x->workload != y->workload || x->from != y->from ||
+            x->to != y->to || x->cpu_millis != y->cpu_millis || x->mem_bytes != y->mem_bytes)
+            return false;
+    }
+    return true;
+}
+
+/* After the loop step: the approved plan carried out, or a new plan. */
+static int round_plan(hrd_ctl *cl, fleet *f, hr_loop *loop, const char *mode, const char *policy,
+                      hr_error *err)
+{
+    if (f->run_approved) {
+        plan_ran(cl, f, (int)loop->applied);
+        return save_plan(cl, f, err);
+    }
+    char note[256] = "";
+    if (f->approved) { /* approved, but the fleet changed: stale */
+        json_int_t id = json_integer_value(json_object_get(f->plan, "id"));
+        set_str(f->plan, "status", "stale");
+        snprintf(note, sizeof note,
+                 "plan %lld was approved but the fleet changed since it was computed: re-planned, "
+                 "approve this plan again",
+                 (long long)id);
+        set_str(f->plan, "note", "the fleet changed before the next round: not carried out");
+        int rc = save_plan(cl, f, err);
+        if (rc < 0) return rc;
+    }
+    bool observe = !strcmp(mode, "observe");
+    /* observe: a proposal with actions stays the plan (and its id) while the
+     * fleet is unchanged and rounds propose the same or nothing. */
+    if (!note[0] && observe && f->acts.len && f->state == f->plan_state &&
+        (!loop->actions.len || same_actions(&loop->actions, &f->acts)) &&
+        !strcmp(plan_status(f), "proposed")) {
+        json_object_set_new(f->plan, "checked_round",
+                            json_integer((json_int_t)f->w->ops->rounds(f->w)));
+        return 0;
+    }
+    json_decref(f->plan);
+    f->plan = plan_json(cl, f, mode, policy, &loop->actions, !observe, (int)loop->applied);
+    if (!f->plan) return hr_error_set(err, HR_ENOMEM, "loop: out of memory");
+    if (note[0]) set_str(f->plan, "note", note);
+    hr_actions_release(&f->acts);
+    f->acts = loop->actions; /* kept for approve/apply */
+    hr_actions_init(&loop->actions, 0);
+    f->plan_state = f->state;
+    return save_plan(cl, f, err);
+}
+
+/* One round of one fleet: 1 when it planned, 0 when it had nothing to plan. */
+static int fleet_round(hrd_ctl *cl, fleet *f, hr_error *err)
+{
+    int rc = f->w->ops->sync(f->w, err);
+    if (rc != 0) return rc < 0 ? rc : 0;
+    char mode[32];
+    if ((rc = hrd_mode_get(cl->store, f->name, mode, sizeof mode, err)) < 0) return rc;
+    const char *policy = !strcmp(mode, "reactive") ? "thr-mmt" : "predictive";
+    if ((rc = f->w->ops->planner(f->w, policy, &f->real, &f->real_ud, err)) < 0) return rc;
+    f->obs = NULL;
+    f->approved = !strcmp(plan_status(f), "approved");
+    f->run_approved = false;
+    f->acting = strcmp(mode, "observe") != 0;
+    if (f->approved)
+        plan_key(f, "plan", json_integer_value(json_object_get(f->plan, "id")));
+    else
+        plan_key(f, "round", (int64_t)(hr_clock_sec() * 1000));
+    hr_loop loop;
+    rc = hr_loop_init(&loop, &wall_clock, NULL, &tel_ops, f, &plan_ops, f, &drv_ops, f, err);
+    if (rc < 0) return rc;
+    rc = hr_loop_step(&loop, err);
+    if (rc >= 0)
+        rc = round_plan(cl, f, &loop, mode, policy, err);
+    else if (f->w->ops->recover(f->w, rc) == 0)
+        rc = 0;
+    hr_loop_release(&loop);
+    f->obs = NULL;
+    return rc < 0 ? rc : 1;
 }
 
 int hrd_ctl_round(hrd_ctl *cl, hr_error *err)
 {
     pthread_mutex_lock(&cl->mu);
-    int rc = world_sync(cl, err);
-    if (rc < 0 || !cl->live) goto out;
-    /* The world starts once every workload has reported. */
-    if ((rc = feed(cl, err)) < 0 || !all_reported(cl)) goto out;
-    char mode[32];
-    if ((rc = hrd_mode_get(cl->store, HRD_CTL_FLEET, mode, sizeof mode, err)) < 0) goto out;
-    const char *policy = !strcmp(mode, "reactive") ? "thr-mmt" : "predictive";
-    bool observe = !strcmp(mode, "observe");
-    const hr_planner_ops *pops = NULL;
-    void *pud = NULL;
-    if ((rc = hr_sim_live_planner(cl->live, policy, &pops, &pud, err)) < 0) goto out;
-    hr_loop loop;
-    rc = hr_loop_init(&loop, &wall_clock, cl, &store_telemetry, cl, pops, pud,
-                      observe ? &propose_driver : &sim_driver, cl, err);
-    if (rc < 0) goto out;
-    rc = hr_loop_step(&loop, err);
-    if (rc == HR_ELIMIT) { /* the live twin's rounds ran out: a new world next round */
-        hr_loop_release(&loop);
-        world_free(cl);
-        cl->generation++;
-        rc = 0;
-        goto out;
+    int first = fleets_sync(cl, err);
+    bool planned = false;
+    for (size_t i = 0; i < cl->nfleets; i++) {
+        hr_error ferr = {0};
+        int rc = fleet_round(cl, cl->fleets[i], &ferr);
+        if (rc < 0 && first == 0) {
+            first =
+                hr_error_set(err, rc, "fleet %s: %s", cl->fleets[i]->name, hr_error_message(&ferr));
+        }
+        planned |= rc > 0;
     }
-    /* observe: a proposal with actions stays the plan until it is carried
-     * out or a new proposal replaces it (the planner holds the workloads
-     * it proposed to move for a while and proposes nothing new meanwhile). */
-    bool keep = rc >= 0 && observe && !loop.actions.len && cl->plan && cl->acts.len &&
-                cl->plan_generation == cl->generation &&
-                !strcmp(json_string_value(json_object_get(cl->plan, "status")), "proposed");
-    if (keep) {
-        json_object_set_new(cl->plan, "checked_round",
-                            json_integer((json_int_t)hr_sim_live_rounds(cl->live)));
-        cl->rounds++;
-    } else if (rc >= 0) {
-        json_decref(cl->plan);
-        cl->plan = plan_json(cl, mode, policy, &loop.actions, (int)loop.applied);
-        hr_actions_release(&cl->acts);
-        cl->acts = loop.actions; /* keep them for approve/apply */
-        hr_actions_init(&loop.actions, 0);
-        cl->plan_generation = cl->generation;
-        cl->rounds++;
-        rc = cl->plan ? save_plan(cl, err) : hr_error_set(err, HR_ENOMEM, "loop: out of memory");
-    }
-    hr_loop_release(&loop);
-out:
+    if (planned) cl->rounds++;
     pthread_mutex_unlock(&cl->mu);
-    return rc < 0 ? rc : 0;
+    return first < 0 ? first : 0;
 }
 
-json_t *hrd_ctl_plan(hrd_ctl *cl)
+json_t *hrd_ctl_plan(hrd_ctl *cl, const char *fleet_name)
 {
     pthread_mutex_lock(&cl->mu);
-    json_t *p = cl->plan ? json_deep_copy(cl->plan) : NULL;
+    fleet *f = fleet_find(cl, fleet_name);
+    json_t *p = f && f->plan ? json_deep_copy(f->plan) : NULL;
     pthread_mutex_unlock(&cl->mu);
     return p;
 }
 
-int hrd_ctl_execute(hrd_ctl *cl, int64_t id, const char *how, json_t **out, hr_error *err)
+static int execute(hrd_ctl *cl, fleet *f, int64_t id, const char *how, hr_error *err)
+{
+    json_t *p = f ? f->plan : NULL;
+    json_int_t pid = p ? json_integer_value(json_object_get(p, "id")) : 0;
+    if (!p || !f->acts.len)
+        return hr_error_set(err, HR_ENOTFOUND, "plan: the latest plan of fleet %s has no actions",
+                            f ? f->name : "?");
+    if (id > 0 && id != pid)
+        return hr_error_set(err, HR_EINVAL, "id: %lld is not the latest plan (%lld)", (long long)id,
+                            (long long)pid);
+    const char *status = plan_status(f);
+    bool approve = !strcmp(how, "approve");
+    if (strcmp(status, "proposed") && (approve || strcmp(status, "approved")))
+        return hr_error_set(err, HR_EEXIST, "plan %lld: already %s", (long long)pid, status);
+    if (f->w->ops->state(f->w) != f->plan_state) {
+        set_str(p, "status", "stale");
+        set_str(p, "note",
+                "the fleet changed since this plan was computed: the next round "
+                "re-plans, approve that plan");
+        save_plan(cl, f, NULL);
+        return hr_error_set(err, HR_EINVAL,
+                            "plan %lld: the fleet changed since it was computed; the next round "
+                            "re-plans",
+                            (long long)pid);
+    }
+    if (approve) {
+        set_str(p, "status", "approved");
+        set_str(p, "note",
+                "approved: carried out at the next loop round if the fleet has not "
+                "changed by then, else re-planned (approve again)");
+        json_object_set_new(p, "approved_at", json_integer((json_int_t)time(NULL)));
+        return save_plan(cl, f, err);
+    }
+    plan_key(f, "plan", pid);
+    int n = f->w->ops->driver->apply(f->w, f->acts.items, f->acts.len, err);
+    if (n < 0) return n;
+    plan_ran(cl, f, n);
+    return save_plan(cl, f, err);
+}
+
+int hrd_ctl_execute(hrd_ctl *cl, const char *fleet_name, int64_t id, const char *how, json_t **out,
+                    hr_error *err)
 {
     pthread_mutex_lock(&cl->mu);
-    int rc = 0;
-    json_t *p = cl->plan;
-    json_int_t pid = p ? json_integer_value(json_object_get(p, "id")) : 0;
-    if (!p || !cl->acts.len) {
-        rc = hr_error_set(err, HR_ENOTFOUND, "plan: the latest plan has no actions");
-    } else if (id > 0 && id != pid) {
-        rc = hr_error_set(err, HR_EINVAL, "id: %lld is not the latest plan (%lld)", (long long)id,
-                          (long long)pid);
-    } else if (strcmp(json_string_value(json_object_get(p, "status")), "proposed")) {
-        rc = hr_error_set(err, HR_EEXIST, "plan %lld: already %s", (long long)pid,
-                          json_string_value(json_object_get(p, "status")));
-    } else if (!cl->live || cl->plan_generation != cl->generation) {
-        json_object_set_new(p, "status", json_string("stale"));
-        rc = hr_error_set(err, HR_EINVAL, "plan %lld: the workloads changed since", (long long)pid);
-    } else {
-        rc = hr_sim_live_driver()->apply(cl->live, cl->acts.items, cl->acts.len, err);
-        if (rc >= 0) {
-            json_object_set_new(p, "status",
-                                json_string(!strcmp(how, "approve") ? "approved" : "applied"));
-            json_object_set_new(p, "applied", json_integer(rc));
-            rc = save_plan(cl, err);
-        }
-    }
-    if (rc >= 0 && out) *out = json_deep_copy(p);
+    fleet *f = fleet_find(cl, fleet_name);
+    int rc = f ? execute(cl, f, id, how, err)
+               : hr_error_set(err, HR_ENOTFOUND, "fleet %s: no plan yet", fleet_name);
+    if (rc >= 0 && out) *out = json_deep_copy(f->plan);
     pthread_mutex_unlock(&cl->mu);
     return rc < 0 ? rc : 0;
 }
@@ -361,7 +427,7 @@ uint64_t hrd_ctl_rounds(hrd_ctl *cl)
     return n;
 }
 
-/* ---- the thread -------------------------------------------------------------------- */
+/* ---- the thread -------------------------------------------------------------------------- */
 
 static void *ctl_main(void *arg)
 {
@@ -389,16 +455,23 @@ static void *ctl_main(void *arg)
 
 int hrd_ctl_start(hrd_store *st, const hrd_config *c, hrd_ctl **out, hr_error *err)
 {
-    if (strcmp(c->loop_driver, "sim"))
+    int (*wn)(hrd_store *, const hrd_config *, const char *, hrd_world **, hr_error *) =
+        !strcmp(c->loop_driver, "sim")   ? hrd_world_sim_new
+        : !strcmp(c->loop_driver, "act") ? hrd_world_act_new
+                                         : NULL;
+    if (!wn)
         return hr_error_set(err, HR_EINVAL,
-                            "loop.driver: \"%s\" is not a driver of this build (sim)",
+                            "loop.driver: \"%s\" is not a driver of this build (sim, act, none)",
                             c->loop_driver);
+    if (strcmp(c->loop_dry_run, "true") && strcmp(c->loop_dry_run, "false"))
+        return hr_error_set(err, HR_EINVAL, "loop.dry_run: \"%s\" is not true or false",
+                            c->loop_dry_run);
     hrd_ctl *cl = calloc(1, sizeof *cl);
     if (!cl) return hr_error_set(err, HR_ENOMEM, "out of memory");
     cl->store = st;
+    cl->cfg = *c;
+    cl->world_new = wn;
     cl->interval = c->loop_interval_sec;
-    cl->sim_step = c->loop_sim_step_sec;
-    hr_actions_init(&cl->acts, 0);
     pthread_mutex_init(&cl->mu, NULL);
     pthread_cond_init(&cl->cond, NULL);
     if (pthread_create(&cl->th, NULL, ctl_main, cl) != 0) {
@@ -430,8 +503,6 @@ void hrd_ctl_stop(hrd_ctl *cl)
     pthread_join(cl->th, NULL);
     pthread_mutex_destroy(&cl->mu);
     pthread_cond_destroy(&cl->cond);
-    json_decref(cl->plan);
-    hr_actions_release(&cl->acts);
-    world_free(cl);
+    for (size_t i = 0; i < cl->nfleets; i++) fleet_free(cl->fleets[i]);
     free(cl);
 }

@@ -1,48 +1,58 @@
-/* daemon/ctl.h - the control loop inside the daemon (ctl.c): lib/loop.c's
- * hr_loop_step run every loop.interval seconds over the store's telemetry,
- * the planner of the fleet's control mode and the configured driver.
+/* daemon/ctl.h - the control loop inside the daemon (ctl.c): every
+ * loop.interval seconds, for every fleet of the store, one hr_loop_step
+ * (lib/loop.c) over the fleet's world (world.h: the "sim" twin or the
+ * "act" driver over lib/act), with the planner of the fleet's control mode:
  *
- * The only driver today is "sim" (lib/sim's live twin): the workloads of
- * the fleet become the VMs of a simulated datacenter whose utilisation is
- * the newest sample of each workload's series (percent, as PlanetLab and
- * `headroom agent` report CPU). Modes: observe plans with the predictive
- * planner and never acts (the plan waits for approve/apply); reactive
- * plans with CloudSim's threshold policy (thr-mmt) and acts; predictive
- * plans with headroom's predictive planner and acts.
+ *   observe     plans with the predictive policy and never acts: the plan
+ *               is a dry-run diff that waits for approve or apply;
+ *   reactive    plans with the threshold policy (thr-mmt) and acts;
+ *   predictive  plans with headroom's predictive policy and acts.
+ *
+ * A fleet is the "fleet" member of workloads and hosts ("default" when
+ * absent). Approve marks the current plan approved: the next round carries
+ * it out if the state it was computed from (workloads, placement, limits)
+ * has not changed, else re-plans and the new plan needs approval again.
+ * Apply carries it out now. Every plan has a "summary" saying what it does
+ * or why it is empty.
  */
 #ifndef HRD_CTL_H
 #define HRD_CTL_H
 
 #include "daemon/server.h"
 
-#define HRD_CTL_FLEET         "default"
-#define HRD_CTL_MAX_WORKLOADS 10000
-/* Rounds of the sim driver's world before it is built again (the live twin
- * keeps a utilisation per VM and round: 16 KB per workload). */
-#define HRD_CTL_WORLD_ROUNDS 2016
+#define HRD_CTL_FLEET      "default" /* the fleet of objects without a "fleet" */
+#define HRD_CTL_MAX_FLEETS 64
 
 typedef struct hrd_ctl hrd_ctl;
 
 /* Start the loop thread (the first round one interval after the start).
- * HR_EINVAL for an unknown loop.driver, HR_EIO if the thread cannot start. */
+ * HR_EINVAL for an unknown loop.driver or loop.dry_run, HR_EIO if the
+ * thread cannot start. */
 int hrd_ctl_start(hrd_store *st, const hrd_config *c, hrd_ctl **out, hr_error *err);
 /* New loop.interval. */
 void hrd_ctl_reload(hrd_ctl *cl, const hrd_config *c);
 /* Stop after the round in progress. NULL-safe. */
 void hrd_ctl_stop(hrd_ctl *cl);
-/* Run one round now (what the thread does every interval). */
+/* Run one round of every fleet now (what the thread does every interval).
+ * Returns the first fleet's error, the other fleets still run. */
 int hrd_ctl_round(hrd_ctl *cl, hr_error *err);
-/* The latest plan (a new reference), or NULL before the first round:
- * {"id", "fleet", "mode", "policy", "driver", "round", "created", "status"
- * ("proposed", "applied", "approved", "stale"), "applied", "actions":
- * [{"kind", "workload", "from", "to", "reason"}]}. */
-json_t *hrd_ctl_plan(hrd_ctl *cl);
-/* Carry out the latest plan through the driver (approve or apply). `id`
- * > 0 must be the latest plan's id. HR_ENOTFOUND: no plan with actions;
- * HR_EEXIST: already carried out; HR_EINVAL: id is not the latest plan or
- * the world changed since. *out gets the updated plan. */
-int hrd_ctl_execute(hrd_ctl *cl, int64_t id, const char *how, json_t **out, hr_error *err);
-/* Rounds run. */
+/* The latest plan of `fleet` (a new reference), or NULL before its first
+ * round: {"id" (null while it has no action), "fleet", "mode", "policy",
+ * "driver", "round", "created", "status" ("proposed", "approved",
+ * "applied", "stale"), "dry_run", "applied", "summary", "note" (optional),
+ * "actions": [{"kind" ("migrate", "resize"), "workload", "from", "to",
+ * "reason", and once carried out by the act driver "state", "error",
+ * "journal_id"}]}. */
+json_t *hrd_ctl_plan(hrd_ctl *cl, const char *fleet);
+/* how "approve": mark the latest plan of `fleet` approved (carried out at
+ * the next round if still valid); how "apply": carry it out now. `id` > 0
+ * must be the latest plan's id. HR_ENOTFOUND: no plan with actions;
+ * HR_EEXIST: already approved or carried out; HR_EINVAL: id is not the
+ * latest plan, or the fleet changed since (the plan becomes "stale" and the
+ * next round re-plans). *out gets the updated plan. */
+int hrd_ctl_execute(hrd_ctl *cl, const char *fleet, int64_t id, const char *how, json_t **out,
+                    hr_error *err);
+/* Rounds in which some fleet planned. */
 uint64_t hrd_ctl_rounds(hrd_ctl *cl);
 
 #endif

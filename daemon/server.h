@@ -42,6 +42,9 @@ typedef struct hrd_config {
     double loop_interval_sec;   /* control loop period (ctl.h) */
     char loop_driver[16];       /* "sim" (the live twin) or "none" (no loop) */
     double loop_sim_step_sec;   /* simulated time per round of the sim driver (0 = interval) */
+    char loop_journal[HRD_PATH_MAX]; /* act driver: lib/act journal ("" = DATA/act-journal.db) */
+    char loop_cgroup_parent[65];     /* act driver: cgroup parent of the workloads' groups */
+    char loop_dry_run[8];            /* act driver: "true" validates actions, runs none */
     double alerts_interval_sec; /* evaluation period (0 = no evaluation) */
     size_t alerts_horizon;      /* steps ahead for predicted breaches */
     char alerts_webhook[1024];  /* POST every alert state change here (empty = none) */

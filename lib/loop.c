@@ -39,21 +39,42 @@ static int actions_grow(hr_actions *a)
     return 0;
 }
 
-int hr_actions_migrate(hr_actions *a, int32_t workload, int32_t from, int32_t to, const char *fmt,
-                       ...)
+/* Append one action; the reason from fmt and ap. */
+static int push(hr_actions *a, const hr_action *x, const char *fmt, va_list ap)
 {
     int rc = actions_grow(a);
     if (rc < 0) return rc;
-    hr_action *x = &a->items[a->len++];
-    x->kind = HR_ACT_MIGRATE;
-    x->workload = workload;
-    x->from = from;
-    x->to = to;
+    hr_action *y = &a->items[a->len++];
+    *y = *x;
+    vsnprintf(y->reason, sizeof y->reason, fmt, ap);
+    return 0;
+}
+
+int hr_actions_migrate(hr_actions *a, int32_t workload, int32_t from, int32_t to, const char *fmt,
+                       ...)
+{
+    hr_action x = {.kind = HR_ACT_MIGRATE, .workload = workload, .from = from, .to = to};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(x->reason, sizeof x->reason, fmt, ap);
+    int rc = push(a, &x, fmt, ap);
     va_end(ap);
-    return 0;
+    return rc;
+}
+
+int hr_actions_resize(hr_actions *a, int32_t workload, int32_t host, int64_t cpu_millis,
+                      int64_t mem_bytes, const char *fmt, ...)
+{
+    hr_action x = {.kind = HR_ACT_RESIZE,
+                   .workload = workload,
+                   .from = host,
+                   .to = host,
+                   .cpu_millis = cpu_millis,
+                   .mem_bytes = mem_bytes};
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = push(a, &x, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int hr_loop_init(hr_loop *l, const hr_clock_ops *clock, void *clock_ud, const hr_telemetry_ops *tel,
@@ -93,12 +114,18 @@ int hr_loop_step(hr_loop *l, hr_error *err)
         return rc; /* forecast */
     l->actions.len = 0;
     if ((rc = l->planner->plan(l->planner_ud, obs, &l->actions, err)) < 0) return rc; /* plan */
+    int applied = 0;
     if (l->actions.len) {
-        rc = l->driver->apply(l->driver_ud, l->actions.items, l->actions.len, err); /* act */
-        if (rc < 0) return rc;
-        l->applied += (size_t)rc;
+        applied = l->driver->apply(l->driver_ud, l->actions.items, l->actions.len, err); /* act */
+        if (applied < 0) return applied;
+        l->applied += (size_t)applied;
     }
-    if (l->planner->learn && (rc = l->planner->learn(l->planner_ud, obs, &l->actions, err)) < 0)
+    /* learn from what was carried out: nothing when the driver applied none
+     * (a plan only proposed) */
+    hr_actions none;
+    hr_actions_init(&none, 1);
+    if (l->planner->learn &&
+        (rc = l->planner->learn(l->planner_ud, obs, applied > 0 ? &l->actions : &none, err)) < 0)
         return rc; /* learn */
     l->rounds++;
     return l->clock->advance(l->clock_ud) ? 1 : 0;

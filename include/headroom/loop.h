@@ -64,6 +64,7 @@ typedef struct hr_obs {
 
 typedef enum hr_action_kind {
     HR_ACT_MIGRATE, /* move workload to host `to` */
+    HR_ACT_RESIZE,  /* set workload's limits on its host (from == to): cpu_millis, mem_bytes */
 } hr_action_kind;
 
 #define HR_REASON_MAX 96
@@ -72,6 +73,8 @@ typedef struct hr_action {
     hr_action_kind kind;
     int32_t workload;
     int32_t from, to;
+    int64_t cpu_millis;         /* RESIZE: CPU limit in millicores (0 = leave alone) */
+    int64_t mem_bytes;          /* RESIZE: memory limit (0 = leave alone) */
     char reason[HR_REASON_MAX]; /* why, in words: "host 17 forecast 0.93 > 0.90" */
 } hr_action;
 
@@ -87,6 +90,11 @@ HR_EXPORT void hr_actions_release(hr_actions *a);
 /* Append a migration with a printf-style reason. HR_ENOMEM, HR_ELIMIT. */
 HR_EXPORT int hr_actions_migrate(hr_actions *a, int32_t workload, int32_t from, int32_t to,
                                  const char *fmt, ...) HR_PRINTF(5, 6);
+/* Append a resize of `workload` on `host` to cpu_millis / mem_bytes (0 =
+ * leave that one alone) with a printf-style reason. Drivers that only move
+ * workloads (the simulation) skip it. HR_ENOMEM, HR_ELIMIT. */
+HR_EXPORT int hr_actions_resize(hr_actions *a, int32_t workload, int32_t host, int64_t cpu_millis,
+                                int64_t mem_bytes, const char *fmt, ...) HR_PRINTF(6, 7);
 
 /* ---- the four interfaces ------------------------------------------------------------ */
 
@@ -115,7 +123,9 @@ typedef struct hr_planner_ops {
     int (*forecast)(void *ud, const hr_obs *obs, hr_error *err);
     /* Plan actions into `out` (which is empty). */
     int (*plan)(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err);
-    /* Optional: learn from the observation and the actions applied. */
+    /* Optional: learn from the observation and the actions applied: the
+     * round's actions when the driver applied any of them, none when it
+     * applied none (a plan only proposed, as in observe mode). */
     int (*learn)(void *ud, const hr_obs *obs, const hr_actions *applied, hr_error *err);
 } hr_planner_ops;
 

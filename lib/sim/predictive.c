@@ -155,7 +155,6 @@ static int move(pred *p, const hr_obs *obs, hr_actions *out, int32_t v, long fro
     p->load[from] -= q;
     p->load[to] += q;
     p->where[v] = (int32_t)to;
-    p->moved_at[v] = p->round;
     p->received[to] = 1;
     return 0;
 }
@@ -249,7 +248,6 @@ static int pred_plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err
                 p->load[a->to] -= q;
                 p->load[light] += q;
                 p->where[a->workload] = (int32_t)light;
-                p->moved_at[a->workload] = SIZE_MAX;
                 p->res->predictive_actions--;
             }
             out->len = start;
@@ -267,6 +265,12 @@ static int pred_learn(void *ud, const hr_obs *obs, const hr_actions *applied, hr
 {
     pred *p = ud;
     hr_sim_result *res = p->res;
+    /* The hold (anti-flap) starts when a move is carried out, not when it
+     * is planned: a plan only proposed (observe) holds nothing. */
+    for (size_t i = 0; i < applied->len; i++)
+        if (applied->items[i].kind == HR_ACT_MIGRATE && applied->items[i].workload >= 0 &&
+            (size_t)applied->items[i].workload < p->m->nvms)
+            p->moved_at[applied->items[i].workload] = p->round;
     size_t i = obs->round + 1;
     if (i >= p->nrounds) return 0;
     if (p->watch >= 0 && res->watch_fc_mean && obs->wl[p->watch].alive) {

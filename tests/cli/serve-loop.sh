@@ -2,9 +2,10 @@
 # The control loop inside the daemon: a demo fleet of 8 workloads on the sim
 # driver, PlanetLab samples ingested round by round, the loop every second.
 # observe mode: GET /api/v1/plan returns a proposed plan whose actions carry
-# reasons, nothing acted; approve carries it out once (a second approve is a
-# 409); predictive mode: plans are applied by the loop and journaled;
-# loop.driver none: the plan endpoints answer 503.
+# reasons, nothing acted; approve marks it approved and the next round
+# carries it out, once (a second approve or apply is a 409); predictive
+# mode: plans are applied by the loop and journaled; loop.driver none: the
+# plan endpoints answer 503.
 set -euo pipefail
 : "${HR_BIN:?}" "${HR_TEST_DATA:?}"
 tmp=$(mktemp -d)
@@ -51,6 +52,11 @@ mapfile -t files < <(find "$HR_TEST_DATA/planetlab" -type f ! -name README.md | 
 for i in $(seq 0 7); do
     api -o /dev/null -d "{\"name\":\"vm$i\",\"series\":\"vm.cpu,vm=vm$i\"}" "$url/api/v1/workloads"
 done
+# A second fleet, "lab", of three workloads over the same series: its own
+# twin, mode and plan.
+for i in 0 1 2; do
+    api -o /dev/null -d "{\"name\":\"lab$i\",\"fleet\":\"lab\",\"series\":\"vm.cpu,vm=vm$i\"}" "$url/api/v1/workloads"
+done
 t0=$(($(date +%s) - 86400))
 ingest() { # ingest FIRST_STEP COUNT: steps of every VM's trace
     for i in $(seq 0 7); do
@@ -82,7 +88,8 @@ echo "$plan" | jq_ 'all(a["kind"] == "migrate" and a["workload"].startswith("vm"
 id=$(echo "$plan" | jq_ 'd["id"]')
 # The plans table has it (the journal not yet: nothing was carried out).
 api "$url/api/v1/journal" | jq_ '[e["kind"] for e in d["items"]]' | grep -q plan && fail "journaled"
-# Approve with a wrong id: 409 naming id; then approve it: carried out once.
+# Approve with a wrong id: 409 naming id; then approve it: approved now,
+# carried out at the next round (the fleet has not changed), once.
 [[ $(code -d '{"id": 999999}' "$url/api/v1/plan/approve") == 409 ]] || fail "wrong id"
 grep -q '"field": *"id"' "$tmp/body" || fail "wrong id names the field: $(cat "$tmp/body")"
 [[ $(code -d '{"id": "x"}' "$url/api/v1/plan/approve") == 400 ]] || fail "bad id"
@@ -92,10 +99,19 @@ for _ in 1 2 3; do
     id=$(api "$url/api/v1/plan" | jq_ 'd["id"]')
 done
 r=$(cat "$tmp/body")
-[[ $(echo "$r" | jq_ 'd["status"]') == approved ]] || fail "approve: $r"
-[[ $(echo "$r" | jq_ 'd["applied"] >= 1') == True ]] || fail "approve applied nothing: $r"
-[[ $(code -d '{}' "$url/api/v1/plan/apply") == 409 ]] || fail "second apply: $(cat "$tmp/body")"
-api "$url/api/v1/journal" | jq_ '[e["kind"] for e in d["items"]]' | grep -q plan || fail "journal"
+[[ $(echo "$r" | jq_ 'd["status"], d["applied"]' | tr '\n' ' ') == "approved 0 " ]] || fail "approve: $r"
+echo "$r" | jq_ 'd["note"]' | grep -q "next loop round" || fail "approve says when: $r"
+[[ $(code -d "{\"id\": $id}" "$url/api/v1/plan/approve") == 409 ]] || fail "second approve: $(cat "$tmp/body")"
+# The round after the approval carries it out and journals it (a later
+# round then plans afresh).
+for _ in $(seq 100); do
+    r=$(api "$url/api/v1/journal" | jq_ "json.dumps([e['body'] for e in d['items'] if e['kind'] == 'plan' and e['body']['id'] == $id])")
+    [[ $r != "[]" ]] && break
+    sleep 0.1
+done
+[[ $(echo "$r" | jq_ 'd[0]["status"]') == applied ]] || fail "approved plan not carried out: $r"
+[[ $(echo "$r" | jq_ 'd[0]["applied"] >= 1 and not d[0]["dry_run"]') == True ]] || fail "approve applied nothing: $r"
+[[ $(code -d "{\"id\": $id}" "$url/api/v1/plan/apply") == 409 ]] || fail "second apply: $(cat "$tmp/body")"
 # read scope may read the plan, not approve it
 rtok=$(api -d '{"scope":"read"}' "$url/api/v1/tokens" | jq_ 'd["token"]')
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $rtok" "$url/api/v1/plan") == 200 ]] ||
@@ -116,6 +132,12 @@ wait_rounds 2
 plan=$(api "$url/api/v1/plan")
 [[ $(echo "$plan" | jq_ 'd["mode"], d["policy"], d["status"]' | tr '\n' ' ') == "predictive predictive applied " ]] ||
     fail "predictive plan: $plan"
+# The other fleet stayed in observe mode with its own plan over its own workloads.
+plan=$(api "$url/api/v1/fleets/lab/plan")
+[[ $(echo "$plan" | jq_ 'd["fleet"], d["mode"], d["status"], d["dry_run"]' | tr '\n' ' ') == "lab observe proposed True " ]] ||
+    fail "fleet lab: $plan"
+echo "$plan" | jq_ 'all(a["workload"].startswith("lab") for a in d["actions"]) and d["summary"] != ""' |
+    grep -qx True || fail "fleet lab's actions: $plan"
 stop
 grep -q "loop:" "$tmp/log" && fail "loop errors logged: $(grep loop: "$tmp/log")"
 

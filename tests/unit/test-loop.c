@@ -13,6 +13,8 @@ typedef struct world {
     int applied_to[8];
     int napplied;
     bool fail_apply;
+    bool propose;  /* the driver applies nothing (observe) */
+    size_t learnt; /* actions learn heard of last */
 } world;
 
 static void logc(world *w, char c)
@@ -62,6 +64,7 @@ static int plan(void *ud, const hr_obs *obs, hr_actions *out, hr_error *err)
 static int learn(void *ud, const hr_obs *obs, const hr_actions *applied, hr_error *err)
 {
     logc(ud, 'l');
+    ((world *)ud)->learnt = applied->len;
     return 0;
 }
 
@@ -70,6 +73,7 @@ static int apply(void *ud, const hr_action *a, size_t n, hr_error *err)
     world *w = ud;
     logc(w, 'a');
     if (w->fail_apply) return hr_error_set(err, HR_EIO, "driver down");
+    if (w->propose) return 0;
     for (size_t i = 0; i < n && w->napplied < 8; i++) w->applied_to[w->napplied++] = a[i].to;
     return (int)n;
 }
@@ -121,9 +125,49 @@ static void test_errors(void **state)
     hr_actions_release(&a);
 }
 
+/* learn hears of the round's actions only when the driver applied some: a
+ * plan only proposed (observe) is not learnt as carried out. */
+static void test_learn_applied(void **state)
+{
+    (void)state;
+    world w = {.t = 600, .rounds_left = 4, .propose = true};
+    hr_loop l;
+    assert_int_equal(hr_loop_init(&l, &clk, &w, &tel, &w, &pl, &w, &drv, &w, NULL), 0);
+    assert_int_equal(hr_loop_step(&l, NULL), 0);
+    assert_string_equal(w.log, "ofpal");
+    assert_int_equal(l.actions.len, 1);
+    assert_int_equal(w.learnt, 0);
+    assert_int_equal(l.applied, 0);
+    w.propose = false;
+    assert_int_equal(hr_loop_step(&l, NULL), 0);
+    assert_int_equal(w.learnt, 1);
+    assert_int_equal(l.applied, 1);
+    hr_loop_release(&l);
+}
+
+/* A resize names the workload, its host (from = to) and the limits. */
+static void test_resize(void **state)
+{
+    (void)state;
+    hr_actions a;
+    hr_actions_init(&a, 2);
+    assert_int_equal(hr_actions_migrate(&a, 1, 2, 3, "m"), 0);
+    assert_int_equal(hr_actions_resize(&a, 4, 5, 1500, 1 << 30, "cpu %d", 2), 0);
+    assert_int_equal(hr_actions_resize(&a, 4, 5, 1, 1, "x"), HR_ELIMIT);
+    assert_int_equal(a.items[0].kind, HR_ACT_MIGRATE);
+    assert_true(a.items[0].cpu_millis == 0 && a.items[0].mem_bytes == 0);
+    const hr_action *r = &a.items[1];
+    assert_int_equal(r->kind, HR_ACT_RESIZE);
+    assert_true(r->workload == 4 && r->from == 5 && r->to == 5);
+    assert_true(r->cpu_millis == 1500 && r->mem_bytes == (int64_t)1 << 30);
+    assert_string_equal(r->reason, "cpu 2");
+    hr_actions_release(&a);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rounds),
-                                       cmocka_unit_test(test_errors)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rounds), cmocka_unit_test(test_errors),
+                                       cmocka_unit_test(test_learn_applied),
+                                       cmocka_unit_test(test_resize)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -419,7 +419,8 @@ static void pred_new(pfx *p, fx *f)
     assert_int_equal(hr__sim_predictive_planner(&p->pl, &f->m, &p->o, &p->res, &err), 0);
 }
 
-/* One round: forecast, then plan. VMs with fewer than 6 values of history
+/* One round: forecast, plan, and learn that every planned move was carried
+ * out (the hold starts there). VMs with fewer than 6 values of history
  * have no model yet; the demand planned for is min(1, 1.2 x utilisation)
  * x limit (history empty here), e.g. 300 of 1000 -> 360, 2200 of 2500 -> 2500. */
 static size_t pred_round(pfx *p, fx *f, size_t round)
@@ -433,6 +434,7 @@ static size_t pred_round(pfx *p, fx *f, size_t round)
     if (rc < 0) print_error("%s\n", err.msg);
     assert_int_equal(rc, 0);
     for (size_t i = 0; i < f->acts.len; i++) assert_true(f->acts.items[i].reason[0] != '\0');
+    assert_int_equal(p->pl.ops->learn(p->pl.ud, &f->obs, &f->acts, &err), 0);
     return f->acts.len;
 }
 
@@ -506,14 +508,20 @@ static void test_pred_chance(void **state)
  * cannot go to host 1 (draining) nor switch a host on. Rounds 1 and 11: no
  * move. Round 12: host 1 drained, largest planned first: VM 1 then VM 0,
  * both to host 3. */
-static void test_pred_hold(void **state)
+static fx *hold_round0(void)
 {
-    (void)state;
     fx *f = fx_new(5, 0);
     fx_vm(f, 0, 0, 300, 1000, 870, NULL, 0);
     fx_vm(f, 1, 1, 1250, 2500, 870, NULL, 0);
     fx_vm(f, 4, 1, 1500, 2500, 870, NULL, 0);
     fx_vm(f, 2, 3, 2000, 2500, 870, NULL, 0);
+    return f;
+}
+
+static void test_pred_hold(void **state)
+{
+    (void)state;
+    fx *f = hold_round0();
     pfx p;
     pred_new(&p, f);
     assert_int_equal(pred_round(&p, f, 0), 1);
@@ -531,6 +539,32 @@ static void test_pred_hold(void **state)
     assert_int_equal(p.res.predictive_actions, 3);
     pred_free(&p);
     fx_free(g);
+    fx_free(f);
+}
+
+/* A move only proposed (observe: learn hears of no action carried out)
+ * holds nothing: the next round proposes it again, as in test_pred_hold's
+ * round 0. */
+static void test_pred_proposed_no_hold(void **state)
+{
+    (void)state;
+    fx *f = hold_round0();
+    pfx p;
+    pred_new(&p, f);
+    hr_actions none;
+    hr_actions_init(&none, 1);
+    for (size_t round = 0; round < 3; round++) {
+        f->obs.round = round;
+        f->obs.now_s = (double)round * IV;
+        f->acts.len = 0;
+        assert_int_equal(p.pl.ops->forecast(p.pl.ud, &f->obs, NULL), 0);
+        assert_int_equal(p.pl.ops->plan(p.pl.ud, &f->obs, &f->acts, NULL), 0);
+        assert_int_equal(f->acts.len, 1);
+        assert_int_equal(f->acts.items[0].workload, 0);
+        assert_int_equal(f->acts.items[0].to, 1);
+        assert_int_equal(p.pl.ops->learn(p.pl.ud, &f->obs, &none, NULL), 0);
+    }
+    pred_free(&p);
     fx_free(f);
 }
 
@@ -574,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_pred_overload),
         cmocka_unit_test(test_pred_chance),
         cmocka_unit_test(test_pred_hold),
+        cmocka_unit_test(test_pred_proposed_no_hold),
         cmocka_unit_test(test_pred_hold_overload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
