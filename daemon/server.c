@@ -1,7 +1,7 @@
 /* The HTTP server: libmicrohttpd with epoll and a thread pool, request
  * bodies bounded, a static route table, bearer-token scopes, a global rate
- * limit and one per token, JSON replies. Handlers may block (a write waits for its group
- * commit): each runs on a pool thread. */
+ * limit and one per token, JSON replies. Handlers may block (a write waits
+ * for its group commit): each runs on a pool thread. */
 #include "daemon/api.h"
 #include "daemon/alerts.h"
 #include "daemon/ctl.h"
