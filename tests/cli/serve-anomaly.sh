@@ -178,6 +178,17 @@ for q in "limit=0" "cursor=x" "from=yesterday" "from=20&to=10" "series=a%20b"; d
     grep -q '"code":"invalid_field"' "$tmp/out" || fail "$q: $(cat "$tmp/out")"
 done
 [[ $(code "$url/api/v1/anomalies") == 401 ]] || fail "anomalies without a token"
+# The OpenAPI document describes the list and every field of its items.
+api "$url/api/v1/openapi.json" >"$tmp/openapi.json"
+$py - "$tmp/openapi.json" "$tmp/all.json" <<'PY' || fail "openapi"
+import json, sys
+d, items = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["items"]
+get = d["paths"]["/api/v1/anomalies"]["get"]
+assert {p["name"] for p in get["parameters"]} == {"series", "from", "to", "limit", "cursor"}, get
+props = d["components"]["schemas"]["Anomaly"]["properties"]
+assert items and all(set(a) == set(props) for a in items), (set(items[0]), set(props))
+assert {"get", "post"} <= set(d["paths"]["/api/v1/annotations"]), d["paths"]["/api/v1/annotations"]
+PY
 
 # Alerts: one per series (two anomalies of gen.spiky within the window make
 # one), none for the suppressed spike; each delivery signed.
