@@ -320,6 +320,29 @@ static void reply_page(hrd_req *r, int rc, const hr_error *err, json_t *items, s
     hrd_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next", next));
 }
 
+/* A list of rows with ids: ?after=ID, ?limit=. */
+static void id_list(hrd_req *r, int (*fetch)(hrd_store *, int64_t, size_t, json_t **, hr_error *))
+{
+    size_t limit;
+    int64_t after;
+    if (!page_args(r, "after", &limit, &after)) return;
+    json_t *items = NULL;
+    hr_error err = {0};
+    int rc = fetch(r->srv->store, after, limit + 1, &items, &err);
+    reply_page(r, rc, &err, items, limit, "id");
+}
+
+/* The request body as JSON (duplicate keys refused); NULL after replying 400. */
+static json_t *load_body(hrd_req *r)
+{
+    json_error_t je;
+    json_t *b = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
+    if (!b)
+        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
+                        je.column);
+    return b;
+}
+
 /* ---- fleet objects ---------------------------------------------------------------------- */
 
 static bool kind_param(hrd_req *r)
@@ -396,13 +419,8 @@ static bool check_ref(hrd_req *r, json_t *b, const char *key, const char *kind)
  * body's "name". Replies and returns NULL on failure. */
 static json_t *obj_body(hrd_req *r, const char *kind, const char *path_name)
 {
-    json_error_t je;
-    json_t *b = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
-    if (!b) {
-        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
-                        je.column);
-        return NULL;
-    }
+    json_t *b = load_body(r);
+    if (!b) return NULL;
     if (!json_is_object(b)) {
         hrd_reply_error(r, 400, "invalid_field", "", "body: must be a JSON object");
         goto bad;
@@ -530,13 +548,8 @@ void hrd_api_mode_get(hrd_req *r)
 
 void hrd_api_mode_put(hrd_req *r)
 {
-    json_error_t je;
-    json_t *b = json_loadb(r->body ? r->body : "", r->len, 0, &je);
-    if (!b) {
-        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
-                        je.column);
-        return;
-    }
+    json_t *b = load_body(r);
+    if (!b) return;
     json_t *m = json_object_get(b, "mode");
     if (!json_is_string(m)) {
         hrd_reply_error(r, 400, m ? "invalid_field" : "missing_field", "mode",
@@ -560,13 +573,8 @@ void hrd_api_mode_put(hrd_req *r)
 
 void hrd_api_token_create(hrd_req *r)
 {
-    json_error_t je;
-    json_t *b = json_loadb(r->body ? r->body : "", r->len, 0, &je);
-    if (!b) {
-        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
-                        je.column);
-        return;
-    }
+    json_t *b = load_body(r);
+    if (!b) return;
     json_t *sc = json_object_get(b, "scope");
     char tok[65];
     hr_error err = {0};
@@ -600,13 +608,7 @@ void hrd_api_alerts(hrd_req *r)
 
 void hrd_api_journal(hrd_req *r)
 {
-    size_t limit;
-    int64_t after;
-    if (!page_args(r, "after", &limit, &after)) return;
-    json_t *items = NULL;
-    hr_error err = {0};
-    int rc = hrd_journal_list(r->srv->store, after, limit + 1, &items, &err);
-    reply_page(r, rc, &err, items, limit, "id");
+    id_list(r, hrd_journal_list);
 }
 
 /* ---- anomalies and annotations ------------------------------------------------------- */
@@ -646,13 +648,7 @@ void hrd_api_anomalies(hrd_req *r)
 
 void hrd_api_annotations(hrd_req *r)
 {
-    size_t limit;
-    int64_t after;
-    if (!page_args(r, "after", &limit, &after)) return;
-    json_t *items = NULL;
-    hr_error err = {0};
-    int rc = hrd_annotation_list(r->srv->store, after, limit + 1, &items, &err);
-    reply_page(r, rc, &err, items, limit, "id");
+    id_list(r, hrd_annotation_list);
 }
 
 /* A time field of a JSON body: Unix seconds or an ISO 8601 string. */
@@ -672,13 +668,8 @@ static bool body_time(hrd_req *r, json_t *b, const char *key, int64_t *out)
 
 void hrd_api_annotation_add(hrd_req *r)
 {
-    json_error_t je;
-    json_t *b = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
-    if (!b) {
-        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
-                        je.column);
-        return;
-    }
+    json_t *b = load_body(r);
+    if (!b) return;
     int64_t start, end;
     json_t *ser = json_object_get(b, "series"), *text = json_object_get(b, "text");
     if (!json_is_object(b)) {

@@ -155,21 +155,48 @@ static json_t *anomaly_json(sqlite3_stmt *st)
         sup ? json_string(sup) : json_null(), "detected", (json_int_t)sqlite3_column_int64(st, 11));
 }
 
+/* Step a prepared statement (NULL: preparing failed), appending row(st)
+ * per row; finalise it, release the database and hand the array over. */
+static int collect(hrd_store *s, sqlite3 *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
+                   const char *what, json_t **out, hr_error *err)
+{
+    json_t *arr = json_array();
+    int rc = 0, step = SQLITE_DONE;
+    if (!st)
+        rc = hrd__sql_error(err, db, what);
+    else
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            json_t *o = row(st);
+            if (o) json_array_append_new(arr, o);
+        }
+    if (rc == 0 && step != SQLITE_DONE) rc = hrd__sql_error(err, db, what);
+    sqlite3_finalize(st);
+    hrd__store_admin_unlock(s);
+    if (rc == 0 && !arr) rc = hr_error_set(err, HR_ENOMEM, "%s: out of memory", what);
+    if (rc < 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return 0;
+}
+
+static sqlite3_int64 limit64(size_t limit)
+{
+    return limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit;
+}
+
 int hrd_anomaly_list(hrd_store *s, const char *series, int64_t from, int64_t to, int64_t after,
                      size_t limit, json_t **out, hr_error *err)
 {
     sqlite3 *db = hrd__store_admin_db(s);
     sqlite3_stmt *st = NULL;
-    json_t *arr = json_array();
-    int rc = 0;
     if (sqlite3_prepare_v2(db,
                            "SELECT id, series, t, score, observed, expected, lo, hi, detector,"
                            " reason, suppressed, detected FROM anomalies WHERE id > ?1"
                            " AND (?2 IS NULL OR series = ?2) AND t >= ?3 AND t <= ?4"
                            " ORDER BY id LIMIT ?5",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = hrd__sql_error(err, db, "anomalies");
-    } else {
+                           -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, after);
         if (series)
             sqlite3_bind_text(st, 2, series, -1, SQLITE_STATIC);
@@ -177,20 +204,9 @@ int hrd_anomaly_list(hrd_store *s, const char *series, int64_t from, int64_t to,
             sqlite3_bind_null(st, 2);
         sqlite3_bind_int64(st, 3, from);
         sqlite3_bind_int64(st, 4, to);
-        sqlite3_bind_int64(st, 5, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW)
-            json_array_append_new(arr, anomaly_json(st));
-        if (step != SQLITE_DONE) rc = hrd__sql_error(err, db, "anomalies");
+        sqlite3_bind_int64(st, 5, limit64(limit));
     }
-    sqlite3_finalize(st);
-    hrd__store_admin_unlock(s);
-    if (rc < 0 || !arr) {
-        json_decref(arr);
-        return rc < 0 ? rc : hr_error_set(err, HR_ENOMEM, "anomalies: out of memory");
-    }
-    *out = arr;
-    return 0;
+    return collect(s, db, st, anomaly_json, "anomalies", out, err);
 }
 
 /* ---- annotations ------------------------------------------------------------------ */
@@ -225,41 +241,30 @@ int64_t hrd_annotation_add(hrd_store *s, int64_t start, int64_t end, const char 
     return id;
 }
 
+static json_t *annotation_json(sqlite3_stmt *st)
+{
+    json_t *b = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+    const char *ser = (const char *)sqlite3_column_text(st, 1);
+    json_t *o =
+        json_pack("{s:I, s:O, s:O, s:o, s:O}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                  "start", json_object_get(b, "start"), "end", json_object_get(b, "end"), "series",
+                  ser ? json_string(ser) : json_null(), "text", json_object_get(b, "text"));
+    json_decref(b);
+    return o;
+}
+
 int hrd_annotation_list(hrd_store *s, int64_t after, size_t limit, json_t **out, hr_error *err)
 {
     sqlite3 *db = hrd__store_admin_db(s);
     sqlite3_stmt *st = NULL;
-    json_t *arr = json_array();
-    int rc = 0;
     if (sqlite3_prepare_v2(db,
                            "SELECT id, series, body FROM annotations WHERE id > ? ORDER BY id"
                            " LIMIT ?",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = hrd__sql_error(err, db, "annotations");
-    } else {
+                           -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, after);
-        sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            json_t *b = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-            const char *ser = (const char *)sqlite3_column_text(st, 1);
-            json_t *o = json_pack(
-                "{s:I, s:O, s:O, s:o, s:O}", "id", (json_int_t)sqlite3_column_int64(st, 0), "start",
-                json_object_get(b, "start"), "end", json_object_get(b, "end"), "series",
-                ser ? json_string(ser) : json_null(), "text", json_object_get(b, "text"));
-            json_decref(b);
-            if (o) json_array_append_new(arr, o);
-        }
-        if (step != SQLITE_DONE) rc = hrd__sql_error(err, db, "annotations");
+        sqlite3_bind_int64(st, 2, limit64(limit));
     }
-    sqlite3_finalize(st);
-    hrd__store_admin_unlock(s);
-    if (rc < 0 || !arr) {
-        json_decref(arr);
-        return rc < 0 ? rc : hr_error_set(err, HR_ENOMEM, "annotations: out of memory");
-    }
-    *out = arr;
-    return 0;
+    return collect(s, db, st, annotation_json, "annotations", out, err);
 }
 
 int hrd_annotation_delete(hrd_store *s, int64_t id, hr_error *err)
