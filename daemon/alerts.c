@@ -422,9 +422,9 @@ void hrd_alerts_counters(hrd_alerts *al, uint64_t *evaluations, uint64_t *sent, 
 }
 
 void hrd_alerts_anomaly_counters(hrd_alerts *al, uint64_t *samples, uint64_t *found,
-                                 uint64_t *passes)
+                                 uint64_t *passes, uint64_t *series)
 {
-    hrd_anomaly_counters(al->anomaly, samples, found, passes);
+    hrd_anomaly_counters(al->anomaly, samples, found, passes, series);
 }
 
 static int free_ws(const char *key, void *value, void *ud)

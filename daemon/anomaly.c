@@ -3,6 +3,7 @@
  * suppressed by annotations, raised as alerts of kind "anomaly". */
 #include "daemon/anomaly.h"
 
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@ typedef struct annot {
 
 typedef struct settings {
     char detector[64];
+    char match[128];
     double threshold;
     int64_t replay_sec, window_sec, settle_sec;
     size_t max_series;
@@ -42,8 +44,10 @@ struct hrd_anomaly {
     pthread_mutex_t mu; /* guards set and the counters */
     settings set;
     uint64_t samples, found, passes;
-    hr_map states; /* series -> sstate* */
-    hr_vec annots; /* annot, reloaded every pass */
+    uint64_t nseries; /* detectors held */
+    bool full_logged; /* the max_series message, once */
+    hr_map states;    /* series -> sstate* */
+    hr_vec annots;    /* annot, reloaded every pass */
     /* what the pass has judged since its last commit */
     hrd_anomaly_rec *recs;
     size_t nrec;
@@ -62,8 +66,9 @@ static settings settings_of(const hrd_config *c)
                   .replay_sec = c->anomaly_replay_sec,
                   .window_sec = c->anomaly_alert_window_sec,
                   .settle_sec = c->anomaly_settle_sec,
-                  .max_series = c->max_series ? c->max_series : 1000000};
+                  .max_series = c->anomaly_max_series};
     snprintf(s.detector, sizeof s.detector, "%s", c->anomaly_detector);
+    snprintf(s.match, sizeof s.match, "%s", c->anomaly_match);
     return s;
 }
 
@@ -112,9 +117,11 @@ void hrd_anomaly_reload(hrd_anomaly *a, const hrd_config *c)
     pthread_mutex_unlock(&a->mu);
 }
 
-void hrd_anomaly_counters(hrd_anomaly *a, uint64_t *samples, uint64_t *found, uint64_t *passes)
+void hrd_anomaly_counters(hrd_anomaly *a, uint64_t *samples, uint64_t *found, uint64_t *passes,
+                          uint64_t *series)
 {
     pthread_mutex_lock(&a->mu);
+    *series = a->nseries;
     *samples = a->samples;
     *found = a->found;
     *passes = a->passes;
@@ -342,6 +349,15 @@ static sstate *state_of(hrd_anomaly *a, const settings *set, const char *series,
 {
     sstate *s = hr_map_get(&a->states, series);
     if (s) return s;
+    if (a->states.len >= set->max_series) {
+        if (!a->full_logged)
+            fprintf(stderr,
+                    "headroom: anomaly detection follows %zu series (anomaly.max_series);"
+                    " %s and others are not followed\n",
+                    set->max_series, series);
+        a->full_logged = true;
+        return NULL;
+    }
     s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->cursor = s->last_alert_t = INT64_MIN;
@@ -352,6 +368,9 @@ static sstate *state_of(hrd_anomaly *a, const settings *set, const char *series,
         free(s);
         return NULL;
     }
+    pthread_mutex_lock(&a->mu);
+    a->nseries++;
+    pthread_mutex_unlock(&a->mu);
     if (hrd_anomaly_cursor(a->store, series, &cur, NULL) == 0) {
         int64_t last;
         if (hrd_anomaly_last_alerted(a->store, series, &last, NULL) == 0) s->last_alert_t = last;
@@ -445,7 +464,7 @@ int hrd_anomaly_pass(hrd_anomaly *a, size_t budget, bool *more, hr_error *err)
         size_t n = json_array_size(page);
         for (size_t i = 0; i < n && rc >= 0; i++) {
             const char *name = json_string_value(json_object_get(json_array_get(page, i), "name"));
-            if (!name) continue;
+            if (!name || fnmatch(set.match, name, 0) != 0) continue;
             rc = follow(a, &set, name, &budget, more, err);
             if (rc > 0) found += rc, rc = 0;
             snprintf(after, sizeof after, "%s", name);

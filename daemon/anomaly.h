@@ -1,8 +1,9 @@
 /* daemon/anomaly.h - streaming anomaly detection over every stored series
  * (anomaly.c), the anomalies and annotations it keeps (store_anomalies.c).
  *
- * Each series has a detector of lib/anomaly (anomaly.detector, "ensemble")
- * fed its samples in time order: a pass reads, for every series, the
+ * Each series matching anomaly.match, up to anomaly.max_series of them
+ * (in the order they are first seen), has a detector of lib/anomaly
+ * (anomaly.detector, "ensemble") fed its samples in time order: a pass reads, for every series, the
  * samples after the newest one fed (its cursor) through hrd_store_read.
  * A score >= anomaly.threshold is an anomaly: stored with its reason and,
  * unless an annotation covers it (a maintenance window, or a move of the
@@ -37,8 +38,9 @@ void hrd_anomaly_reload(hrd_anomaly *a, const hrd_config *c);
  * Returns the anomalies found (>= 0); *more is set when the budget ran out
  * before every series was up to date. HR_EIO when the store fails. */
 int hrd_anomaly_pass(hrd_anomaly *a, size_t budget, bool *more, hr_error *err);
-/* Counters for /metrics. */
-void hrd_anomaly_counters(hrd_anomaly *a, uint64_t *samples, uint64_t *found, uint64_t *passes);
+/* Counters for /metrics; *series: the series followed. */
+void hrd_anomaly_counters(hrd_anomaly *a, uint64_t *samples, uint64_t *found, uint64_t *passes,
+                          uint64_t *series);
 void hrd_anomaly_free(hrd_anomaly *a); /* NULL-safe */
 
 /* ---- the store (store_anomalies.c) ------------------------------------------------ */

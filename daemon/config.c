@@ -28,6 +28,8 @@ void hrd_config_defaults(hrd_config *c)
     c->alerts_tolerance = 0.15;
     /* the ensemble at its NAB operating point (standard profile, 28 files) */
     snprintf(c->anomaly_detector, sizeof c->anomaly_detector, "ensemble");
+    snprintf(c->anomaly_match, sizeof c->anomaly_match, "*");
+    c->anomaly_max_series = 2000; /* 30 MB of detector state */
     c->anomaly_threshold = 0.56;
     c->anomaly_interval_sec = 10;
     c->anomaly_replay_sec = 7 * 86400;
@@ -93,6 +95,8 @@ static const ckey keys[] = {
     {"alerts.tolerance", K_DOUBLE, F(alerts_tolerance), 1},
     /* anomaly detection, webhook signing, per-token rate limit */
     {"anomaly.detector", K_STR, F(anomaly_detector), 0},
+    {"anomaly.match", K_STR, F(anomaly_match), 0},
+    {"anomaly.max_series", K_SIZE, F(anomaly_max_series), 10000000},
     {"anomaly.threshold", K_DOUBLE, F(anomaly_threshold), 1},
     {"anomaly.interval", K_DURF, F(anomaly_interval_sec), 0},
     {"anomaly.replay", K_DUR, F(anomaly_replay_sec), 0},

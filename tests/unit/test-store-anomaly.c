@@ -204,8 +204,9 @@ static void test_pass_after_move(void **state)
     assert_int_equal(hrd_annotation_list(s, 0, 10, &l, &err), 0);
     assert_int_equal(json_array_size(l), 1);
     json_decref(l);
-    uint64_t fed, found, passes;
-    hrd_anomaly_counters(a, &fed, &found, &passes);
+    uint64_t fed, found, passes, series;
+    hrd_anomaly_counters(a, &fed, &found, &passes, &series);
+    assert_int_equal(series, 1);
     assert_int_equal(fed, 800);
     assert_int_equal(found, 2);
     assert_int_equal(passes, 2);
@@ -220,7 +221,7 @@ static void test_pass_after_move(void **state)
     assert_true(more);
     assert_int_equal(hrd_anomaly_pass(a, 60, &more, &err), 0);
     assert_false(more);
-    hrd_anomaly_counters(a, &fed, &found, &passes);
+    hrd_anomaly_counters(a, &fed, &found, &passes, &series);
     assert_int_equal(fed, 100);
     assert_int_equal(hrd_anomaly_list(s, "vm.web", INT64_MIN, INT64_MAX, 0, 10, &l, &err), 0);
     assert_int_equal(json_array_size(l), 2);
@@ -233,6 +234,31 @@ static void test_pass_after_move(void **state)
     assert_int_equal(hrd_anomaly_new(s, &c, &a, &err), HR_ENOTFOUND);
     assert_null(a);
     assert_non_null(strstr(err.msg, "anomaly.detector"));
+    hrd_store_close(s);
+}
+
+/* anomaly.match picks the series, anomaly.max_series caps the detectors. */
+static void test_match_and_cap(void **state)
+{
+    (void)state;
+    hrd_store *s = open_store();
+    write_series(s, "vm.a", 1000, 0, 300);
+    write_series(s, "vm.b", 1000, 0, 200);
+    write_series(s, "host.c", 1000, 0, 100);
+    hrd_config c;
+    hrd_config_defaults(&c);
+    snprintf(c.anomaly_match, sizeof c.anomaly_match, "vm.*");
+    c.anomaly_max_series = 1;
+    hrd_anomaly *a = NULL;
+    hr_error err = {0};
+    assert_int_equal(hrd_anomaly_new(s, &c, &a, &err), 0);
+    bool more;
+    assert_int_equal(hrd_anomaly_pass(a, 1000000, &more, &err), 0);
+    uint64_t fed, found, passes, series;
+    hrd_anomaly_counters(a, &fed, &found, &passes, &series);
+    assert_int_equal(series, 1);
+    assert_int_equal(fed, 300); /* vm.a (name order); vm.b finds it full; host.c no match */
+    hrd_anomaly_free(a);
     hrd_store_close(s);
 }
 
@@ -268,6 +294,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pass_after_move, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_match_and_cap, setup, teardown),
         cmocka_unit_test(test_ratelimit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
