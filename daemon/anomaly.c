@@ -469,8 +469,10 @@ int hrd_anomaly_pass(hrd_anomaly *a, size_t budget, bool *more, hr_error *err)
             if (rc > 0) found += rc, rc = 0;
             snprintf(after, sizeof after, "%s", name);
         }
-        if (rc >= 0) rc = flush(a, err); /* before the names go */
-        a->nrec = a->nmark = 0;
+        /* before the names go, and after a failure too: the detectors
+         * of the series done so far have moved on */
+        int frc = flush(a, rc < 0 ? NULL : err);
+        if (rc >= 0) rc = frc;
         json_decref(page);
         if (n < PAGE_SERIES) break;
     }
