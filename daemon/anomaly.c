@@ -349,7 +349,7 @@ static sstate *state_of(hrd_anomaly *a, const settings *set, const char *series,
 {
     sstate *s = hr_map_get(&a->states, series);
     if (s) return s;
-    if (a->states.len >= set->max_series) {
+    if (set->max_series && a->states.len >= set->max_series) {
         if (!a->full_logged)
             fprintf(stderr,
                     "headroom: anomaly detection follows %zu series (anomaly.max_series);"
