@@ -293,6 +293,26 @@ static void alert(hrd_anomaly *a, const settings *set, const char *series, sstat
     s->last_alert_t = r->t;
 }
 
+/* Alert for the anomalies recs[first..]: a run of them closer than the
+ * window to each other is one alert, written when it opens and with its
+ * last anomaly (each write is a synchronous commit). */
+static void alert_run(hrd_anomaly *a, const settings *set, const char *series, sstate *s,
+                      size_t first)
+{
+    for (size_t i = first; i < a->nrec; i++) {
+        const hrd_anomaly_rec *r = &a->recs[i];
+        if (r->suppressed[0]) continue;
+        size_t j = i + 1;
+        while (j < a->nrec && a->recs[j].suppressed[0]) j++;
+        bool opens = s->last_alert_t == INT64_MIN || r->t - s->last_alert_t >= set->window_sec;
+        bool ends = j == a->nrec || a->recs[j].t - r->t >= set->window_sec;
+        if (opens || ends)
+            alert(a, set, series, s, r);
+        else
+            s->last_alert_t = r->t;
+    }
+}
+
 /* Feed samples to the detector; with `judge`, keep the anomalies in
  * a->recs, stopping when it is full. Returns the samples consumed. */
 static size_t feed(hrd_anomaly *a, const settings *set, const char *series, sstate *s,
@@ -424,8 +444,7 @@ static int follow(hrd_anomaly *a, const settings *set, const char *series, size_
         size_t used = feed(a, set, series, s, t.data, v.data, t.len, true);
         /* alerts first: a crash before the commit judges these samples
          * again, and an open alert is only refreshed, not sent again */
-        for (size_t i = first; i < a->nrec; i++)
-            if (!a->recs[i].suppressed[0]) alert(a, set, series, s, &a->recs[i]);
+        alert_run(a, set, series, s, first);
         found += (int)(a->nrec - first);
         *budget -= used < *budget ? used : *budget;
         mark(a, series, s->cursor);
