@@ -10,7 +10,8 @@
 #    the same series under a maintenance annotation covering the first
 #    spike stores it as suppressed and alerts only for the second;
 #  - every webhook delivery carries a valid HMAC-SHA256 signature;
-#  - after a restart the anomalies are the same and nothing is sent again;
+#  - after kill -9 and a restart the anomalies are the same and nothing is
+#    sent again;
 #    the detector goes on from its cursor: a third spike (400, row 1500,
 #    4250 s after the second) is one new anomaly and a new alert;
 #  - the per-token rate limit answers 429 with Retry-After to one token
@@ -229,10 +230,13 @@ if command -v openssl >/dev/null; then
         fail "openssl does not verify the signature"
 fi
 
-# Restart, now with a per-token rate limit: nothing judged again, nothing sent again.
+# Restart after kill -9, now with a per-token rate limit: nothing judged
+# again, nothing sent again.
 api "$url/api/v1/anomalies?limit=1000" >"$tmp/before.json"
 sent=$(wc -l <"$tmp/hook.log")
-stop
+kill -KILL "$pid"
+wait "$pid" || true
+pid=
 config "rate_limit:
   per_token_rps: 5
   per_token_burst: 5"
