@@ -421,10 +421,9 @@ void hrd_alerts_counters(hrd_alerts *al, uint64_t *evaluations, uint64_t *sent, 
     pthread_mutex_unlock(&al->mu);
 }
 
-void hrd_alerts_anomaly_counters(hrd_alerts *al, uint64_t *samples, uint64_t *found,
-                                 uint64_t *passes, uint64_t *series)
+void hrd_alerts_anomaly_stats(hrd_alerts *al, hrd_anomaly_stats *st)
 {
-    hrd_anomaly_counters(al->anomaly, samples, found, passes, series);
+    hrd_anomaly_get_stats(al->anomaly, st);
 }
 
 static int free_ws(const char *key, void *value, void *ud)

@@ -4,6 +4,7 @@
 #ifndef HRD_ALERTS_H
 #define HRD_ALERTS_H
 
+#include "daemon/anomaly.h"
 #include "daemon/server.h"
 
 typedef struct hrd_alerts hrd_alerts;
@@ -20,9 +21,8 @@ int hrd_alerts_start(hrd_store *st, const hrd_config *c, hrd_alerts_gauge gauge,
 /* New alerts.* settings (and forecast_history). */
 void hrd_alerts_reload(hrd_alerts *al, const hrd_config *c);
 void hrd_alerts_counters(hrd_alerts *al, uint64_t *evaluations, uint64_t *sent, uint64_t *failed);
-/* The anomaly detector's samples fed, anomalies found, passes, series followed. */
-void hrd_alerts_anomaly_counters(hrd_alerts *al, uint64_t *samples, uint64_t *found,
-                                 uint64_t *passes, uint64_t *series);
+/* The anomaly detector's figures. */
+void hrd_alerts_anomaly_stats(hrd_alerts *al, hrd_anomaly_stats *st);
 /* NULL-safe. */
 void hrd_alerts_stop(hrd_alerts *al);
 

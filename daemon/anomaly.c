@@ -43,8 +43,7 @@ struct hrd_anomaly {
     hrd_store *store;
     pthread_mutex_t mu; /* guards set and the counters */
     settings set;
-    uint64_t samples, found, passes;
-    uint64_t nseries; /* detectors held */
+    hrd_anomaly_stats st;
     bool full_logged; /* the max_series message, once */
     hr_map states;    /* series -> sstate* */
     hr_vec annots;    /* annot, reloaded every pass */
@@ -117,14 +116,10 @@ void hrd_anomaly_reload(hrd_anomaly *a, const hrd_config *c)
     pthread_mutex_unlock(&a->mu);
 }
 
-void hrd_anomaly_counters(hrd_anomaly *a, uint64_t *samples, uint64_t *found, uint64_t *passes,
-                          uint64_t *series)
+void hrd_anomaly_get_stats(hrd_anomaly *a, hrd_anomaly_stats *st)
 {
     pthread_mutex_lock(&a->mu);
-    *series = a->nseries;
-    *samples = a->samples;
-    *found = a->found;
-    *passes = a->passes;
+    *st = a->st;
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -347,7 +342,7 @@ static int flush(hrd_anomaly *a, hr_error *err)
 {
     int rc = hrd_anomaly_commit(a->store, a->recs, a->nrec, a->marks, a->nmark, err);
     pthread_mutex_lock(&a->mu);
-    if (rc == 0) a->found += a->nrec;
+    if (rc == 0) a->st.found += a->nrec;
     pthread_mutex_unlock(&a->mu);
     a->nrec = a->nmark = 0;
     return rc;
@@ -389,7 +384,7 @@ static sstate *state_of(hrd_anomaly *a, const settings *set, const char *series,
         return NULL;
     }
     pthread_mutex_lock(&a->mu);
-    a->nseries++;
+    a->st.series++;
     pthread_mutex_unlock(&a->mu);
     if (hrd_anomaly_cursor(a->store, series, &cur, NULL) == 0) {
         int64_t last;
@@ -453,7 +448,7 @@ static int follow(hrd_anomaly *a, const settings *set, const char *series, size_
             rc = flush(a, err);
         }
         pthread_mutex_lock(&a->mu);
-        a->samples += used;
+        a->st.samples += used;
         pthread_mutex_unlock(&a->mu);
     }
     hr_vec_release(&t);
@@ -469,6 +464,7 @@ static int follow(hrd_anomaly *a, const settings *set, const char *series, size_
 
 int hrd_anomaly_pass(hrd_anomaly *a, size_t budget, bool *more, hr_error *err)
 {
+    double t0 = hr_clock_sec();
     pthread_mutex_lock(&a->mu);
     settings set = a->set;
     pthread_mutex_unlock(&a->mu);
@@ -496,7 +492,8 @@ int hrd_anomaly_pass(hrd_anomaly *a, size_t budget, bool *more, hr_error *err)
         if (n < PAGE_SERIES) break;
     }
     pthread_mutex_lock(&a->mu);
-    a->passes++;
+    a->st.passes++;
+    a->st.pass_seconds += hr_clock_sec() - t0;
     pthread_mutex_unlock(&a->mu);
     return rc < 0 ? rc : found;
 }

@@ -38,9 +38,13 @@ void hrd_anomaly_reload(hrd_anomaly *a, const hrd_config *c);
  * Returns the anomalies found (>= 0); *more is set when the budget ran out
  * before every series was up to date. HR_EIO when the store fails. */
 int hrd_anomaly_pass(hrd_anomaly *a, size_t budget, bool *more, hr_error *err);
-/* Counters for /metrics; *series: the series followed. */
-void hrd_anomaly_counters(hrd_anomaly *a, uint64_t *samples, uint64_t *found, uint64_t *passes,
-                          uint64_t *series);
+/* For /metrics. */
+typedef struct hrd_anomaly_stats {
+    uint64_t samples, found, passes; /* fed, anomalies, passes run */
+    uint64_t series;                 /* series with a detector */
+    double pass_seconds;             /* wall time spent in passes */
+} hrd_anomaly_stats;
+void hrd_anomaly_get_stats(hrd_anomaly *a, hrd_anomaly_stats *st);
 void hrd_anomaly_free(hrd_anomaly *a); /* NULL-safe */
 
 /* ---- the store (store_anomalies.c) ------------------------------------------------ */

@@ -264,8 +264,8 @@ void hrd_api_metrics(hrd_req *r)
          "# HELP headroom_alerts_open Open alerts by kind.\n# TYPE headroom_alerts_open gauge\n",
          (unsigned long long)ev, (unsigned long long)sent, (unsigned long long)failed);
     hrd_alert_open_counts(srv->store, out_open, &o);
-    uint64_t fed = 0, found = 0, passes = 0, followed = 0;
-    hrd_alerts_anomaly_counters(srv->alerts, &fed, &found, &passes, &followed);
+    hrd_anomaly_stats as;
+    hrd_alerts_anomaly_stats(srv->alerts, &as);
     outf(&o,
          "# HELP headroom_anomaly_samples_total Samples fed to the anomaly detectors.\n"
          "# TYPE headroom_anomaly_samples_total counter\nheadroom_anomaly_samples_total %llu\n"
@@ -273,10 +273,13 @@ void hrd_api_metrics(hrd_req *r)
          "# TYPE headroom_anomalies_total counter\nheadroom_anomalies_total %llu\n"
          "# HELP headroom_anomaly_passes_total Anomaly detection passes.\n"
          "# TYPE headroom_anomaly_passes_total counter\nheadroom_anomaly_passes_total %llu\n"
+         "# HELP headroom_anomaly_pass_seconds_total Wall time of the anomaly passes.\n"
+         "# TYPE headroom_anomaly_pass_seconds_total counter\n"
+         "headroom_anomaly_pass_seconds_total %.6f\n"
          "# HELP headroom_anomaly_series Series with a detector (anomaly.match, max_series).\n"
          "# TYPE headroom_anomaly_series gauge\nheadroom_anomaly_series %llu\n",
-         (unsigned long long)fed, (unsigned long long)found, (unsigned long long)passes,
-         (unsigned long long)followed);
+         (unsigned long long)as.samples, (unsigned long long)as.found,
+         (unsigned long long)as.passes, as.pass_seconds, (unsigned long long)as.series);
     pthread_mutex_lock(&srv->mu);
     outf(&o, "# HELP headroom_forecast_next Quantiles of the next step of the latest forecast "
              "per series.\n# TYPE headroom_forecast_next gauge\n");
