@@ -667,7 +667,7 @@ static bool body_time(hrd_req *r, json_t *b, const char *key, int64_t *out)
     }
     const char *s = json_string_value(v);
     if (s && hr_time_parse(s, strlen(s), out) == 0) return true;
-    hrd_reply_error(r, v ? 422 : 400, v ? "invalid_field" : "missing_field", key,
+    hrd_reply_error(r, 422, v ? "invalid_field" : "missing_field", key,
                     "%s: a time (Unix seconds or an ISO 8601 string) is required", key);
     return false;
 }

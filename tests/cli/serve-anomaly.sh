@@ -116,6 +116,23 @@ api -d "{\"series\":\"gen.maint\",\"start\":$((t0 + 1990)),\"end\":$((t0 + 2010)
     fail "annotation ending before its start accepted"
 [[ $(code -H "Authorization: Bearer $reader" -d '{"start":1,"end":5,"text":"x"}' "$url/api/v1/annotations") == 403 ]] ||
     fail "a read token may not annotate"
+[[ $(code -H "Authorization: Bearer $admin" -d '{"end":5,"text":"x"}' "$url/api/v1/annotations") == 422 ]] &&
+    grep -q '"field":"start"' "$tmp/out" || fail "annotation without start: $(cat "$tmp/out")"
+[[ $(code -H "Authorization: Bearer $admin" -d '{"start":1,"end":5,"text":"x","series":"a b"}' "$url/api/v1/annotations") == 422 ]] &&
+    grep -q '"field":"series"' "$tmp/out" || fail "annotation of a bad series: $(cat "$tmp/out")"
+[[ $(code -H "Authorization: Bearer $admin" -d '{"start":1,' "$url/api/v1/annotations") == 400 ]] &&
+    grep -q '"code":"bad_json"' "$tmp/out" || fail "bad JSON: $(cat "$tmp/out")"
+# a second annotation, removed again: the list and DELETE
+api -d '{"start":"2001-01-01T00:00:00Z","end":"2001-01-02T00:00:00Z","text":"old"}' "$url/api/v1/annotations" >"$tmp/ann2.json"
+id2=$($py -c 'import json,sys; a=json.load(open(sys.argv[1])); assert a["series"] is None and a["start"] == 978307200, a; print(a["id"])' "$tmp/ann2.json") ||
+    fail "ISO annotation: $(cat "$tmp/ann2.json")"
+[[ $(code -X DELETE -H "Authorization: Bearer $admin" "$url/api/v1/annotations/$id2") == 204 ]] || fail "delete"
+[[ $(code -X DELETE -H "Authorization: Bearer $admin" "$url/api/v1/annotations/$id2") == 404 ]] || fail "delete twice"
+api "$url/api/v1/annotations" | $py -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [(a["series"], a["text"]) for a in d["items"]] == [("gen.maint", "maintenance")] and d["next"] is None, d' ||
+    fail "annotation list"
 api --data-binary @"$tmp/jumps.json" "$url/api/v1/samples" || fail "ingest nab"
 api --data-binary @"$tmp/gen1.json" "$url/api/v1/samples" || fail "ingest gen"
 settle
