@@ -194,29 +194,38 @@ static int journal_moves(hrd_anomaly *a, const settings *set, hr_error *err)
     }
 }
 
+static int min_cursor(const char *key, void *value, void *ud)
+{
+    (void)key;
+    const sstate *s = value;
+    int64_t *m = ud;
+    if (s->cursor < *m) *m = s->cursor;
+    return 0;
+}
+
+/* The annotations that can still cover a sample to judge: those ending at
+ * or after the oldest cursor (every one while a series has none yet), the
+ * newest HR_SUPPRESS_MAX of them. */
 static int load_annots(hrd_anomaly *a, hr_error *err)
 {
     annots_clear(&a->annots);
-    int64_t after = 0;
-    for (;;) {
-        json_t *page = NULL;
-        int rc = hrd_annotation_list(a->store, after, 1000, &page, err);
-        if (rc < 0) return rc;
-        size_t n = json_array_size(page);
-        for (size_t i = 0; i < n && a->annots.len < HR_SUPPRESS_MAX; i++) {
-            json_t *o = json_array_get(page, i);
-            after = (int64_t)json_integer_value(json_object_get(o, "id"));
-            const char *ser = json_string_value(json_object_get(o, "series"));
-            annot an = {.start = (int64_t)json_integer_value(json_object_get(o, "start")),
-                        .end = (int64_t)json_integer_value(json_object_get(o, "end")),
-                        .series = ser ? strdup(ser) : NULL};
-            snprintf(an.text, sizeof an.text, "%s",
-                     str_or(json_string_value(json_object_get(o, "text")), ""));
-            if ((ser && !an.series) || hr_vec_push(&a->annots, &an) < 0) free(an.series);
-        }
-        json_decref(page);
-        if (n < 1000 || a->annots.len >= HR_SUPPRESS_MAX) return 0;
+    int64_t since = a->states.len ? INT64_MAX : INT64_MIN;
+    hr_map_foreach(&a->states, min_cursor, &since);
+    json_t *page = NULL;
+    int rc = hrd_annotation_active(a->store, since, HR_SUPPRESS_MAX, &page, err);
+    if (rc < 0) return rc;
+    for (size_t i = 0; i < json_array_size(page); i++) {
+        json_t *o = json_array_get(page, i);
+        const char *ser = json_string_value(json_object_get(o, "series"));
+        annot an = {.start = (int64_t)json_integer_value(json_object_get(o, "start")),
+                    .end = (int64_t)json_integer_value(json_object_get(o, "end")),
+                    .series = ser ? strdup(ser) : NULL};
+        snprintf(an.text, sizeof an.text, "%s",
+                 str_or(json_string_value(json_object_get(o, "text")), ""));
+        if ((ser && !an.series) || hr_vec_push(&a->annots, &an) < 0) free(an.series);
     }
+    json_decref(page);
+    return 0;
 }
 
 /* The text of an annotation of `series` (or of all) covering t, copied

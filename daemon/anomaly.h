@@ -89,6 +89,9 @@ int64_t hrd_annotation_add(hrd_store *s, int64_t start, int64_t end, const char 
 /* Annotations with id > after, at most limit: [{"id", "start", "end",
  * "series" (or null), "text"}]. */
 int hrd_annotation_list(hrd_store *s, int64_t after, size_t limit, json_t **out, hr_error *err);
+/* Annotations ending at or after min_end, newest first, at most limit
+ * (as hrd_annotation_list). */
+int hrd_annotation_active(hrd_store *s, int64_t min_end, size_t limit, json_t **out, hr_error *err);
 /* 1 if deleted, 0 if there was none. */
 int hrd_annotation_delete(hrd_store *s, int64_t id, hr_error *err);
 

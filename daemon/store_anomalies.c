@@ -267,6 +267,20 @@ int hrd_annotation_list(hrd_store *s, int64_t after, size_t limit, json_t **out,
     return collect(s, db, st, annotation_json, "annotations", out, err);
 }
 
+int hrd_annotation_active(hrd_store *s, int64_t min_end, size_t limit, json_t **out, hr_error *err)
+{
+    sqlite3 *db = hrd__store_admin_db(s);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, series, body FROM annotations"
+                           " WHERE json_extract(body, '$.end') >= ? ORDER BY id DESC LIMIT ?",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, min_end);
+        sqlite3_bind_int64(st, 2, limit64(limit));
+    }
+    return collect(s, db, st, annotation_json, "annotations", out, err);
+}
+
 int hrd_annotation_delete(hrd_store *s, int64_t id, hr_error *err)
 {
     sqlite3 *db = hrd__store_admin_db(s);

@@ -111,6 +111,15 @@ static void test_tables(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 1), "end")), 40);
     assert_string_equal(json_string_value(json_object_get(json_array_get(l, 1), "text")), "just a");
     json_decref(l);
+    /* the ones that can still cover a sample after 25; all, newest first */
+    assert_int_equal(hrd_annotation_active(s, 25, 10, &l, &err), 0);
+    assert_int_equal(json_array_size(l), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 0), "id")), y);
+    json_decref(l);
+    assert_int_equal(hrd_annotation_active(s, INT64_MIN, 10, &l, &err), 0);
+    assert_int_equal(json_array_size(l), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 0), "id")), y);
+    json_decref(l);
     assert_int_equal(hrd_annotation_delete(s, x, &err), 1);
     assert_int_equal(hrd_annotation_delete(s, x, &err), 0);
     assert_int_equal(hrd_annotation_list(s, 0, 10, &l, &err), 0);
