@@ -12,11 +12,22 @@
  * clears. Every state change is POSTed as JSON to `alerts.webhook` with
  * retries: after a failure the next try waits 2^attempts seconds (at most
  * 300), up to 10 tries; deliveries are queued in the store, so they survive
- * a restart. Anomaly alerts need the anomaly detector, not in this build. */
+ * a restart.
+ *
+ *   anomaly               raised by the anomaly detector (anomaly.c), whose
+ *                         passes run on this thread every `anomaly.interval`.
+ *
+ * With `alerts.webhook_secret` set, each delivery is signed: the body
+ * carries "sent_at" (Unix seconds), the header X-Headroom-Timestamp the same
+ * value, and X-Headroom-Signature is "sha256=" and the hex HMAC-SHA256 of
+ * the body bytes under the secret. */
 #include "daemon/alerts.h"
+#include "daemon/anomaly.h"
 #include "daemon/forecast.h"
 
 #include <curl/curl.h>
+#include <gnutls/crypto.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +38,8 @@
 #define MAX_TRIES    10
 #define SCORE_WINDOW 50
 #define PENDING_MAX  64
+/* Samples an anomaly pass feeds before the thread delivers webhooks again. */
+#define ANOMALY_BUDGET 200000
 
 typedef struct pend {
     int64_t t;
@@ -52,6 +65,7 @@ struct hrd_alerts {
     uint64_t evaluations, sent, failed;
     hrd_alerts_gauge gauge;
     void *gauge_ud;
+    hrd_anomaly *anomaly; /* alert thread only (its counters: any thread) */
 };
 
 static double json_num(json_t *o, const char *k, double def)
@@ -219,11 +233,40 @@ static void evaluate(hrd_alerts *al, const hrd_config *c)
     json_decref(page);
 }
 
-static bool post(const char *url, const char *body, long *status, char *why, size_t whysz)
+/* "sha256=" and the hex HMAC-SHA256 of body under secret. */
+static bool sign(const char *secret, const char *body, size_t len, char *out, size_t size)
 {
+    unsigned char mac[32];
+    if (size < 7 + 2 * sizeof mac + 1 ||
+        gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, strlen(secret), body, len, mac) < 0)
+        return false;
+    memcpy(out, "sha256=", 7);
+    for (size_t i = 0; i < sizeof mac; i++) snprintf(out + 7 + 2 * i, 3, "%02x", mac[i]);
+    return true;
+}
+
+static bool post(const char *url, const char *secret, const char *body, int64_t now, long *status,
+                 char *why, size_t whysz)
+{
+    char sig[128], h1[160], h2[64];
+    if (secret[0] && !sign(secret, body, strlen(body), sig, sizeof sig)) {
+        snprintf(why, whysz, "cannot sign the body");
+        return false;
+    }
     CURL *h = curl_easy_init();
     if (!h) return false;
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json"), *t = hdr;
+    if (secret[0] && t) {
+        snprintf(h1, sizeof h1, "X-Headroom-Signature: %s", sig);
+        snprintf(h2, sizeof h2, "X-Headroom-Timestamp: %" PRId64, now);
+        if ((t = curl_slist_append(t, h1))) t = curl_slist_append(t, h2);
+    }
+    if (!t) {
+        curl_slist_free_all(hdr);
+        curl_easy_cleanup(h);
+        snprintf(why, whysz, "out of memory");
+        return false;
+    }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -242,7 +285,7 @@ static bool post(const char *url, const char *body, long *status, char *why, siz
     return cc == CURLE_OK && *status >= 200 && *status < 300;
 }
 
-static void deliver(hrd_alerts *al, const char *url)
+static void deliver(hrd_alerts *al, const char *url, const char *secret)
 {
     json_t *due = NULL;
     if (!url[0] ||
@@ -252,13 +295,15 @@ static void deliver(hrd_alerts *al, const char *url)
         json_t *a = json_array_get(due, i);
         int64_t id = (int64_t)json_integer_value(json_object_get(a, "id"));
         int tries = (int)json_integer_value(json_object_get(a, "attempts"));
+        int64_t now = (int64_t)time(NULL);
         json_t *ev = json_deep_copy(a);
         json_object_del(ev, "attempts");
+        json_object_set_new(ev, "sent_at", json_integer((json_int_t)now));
         char *body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(ev);
         long status = 0;
-        char why[160];
-        bool ok = body && post(url, body, &status, why, sizeof why);
+        char why[160] = "out of memory";
+        bool ok = body && post(url, secret, body, now, &status, why, sizeof why);
         free(body);
         if (ok) {
             hrd_alert_delivered(al->store, id, json_string_value(json_object_get(a, "state")),
@@ -281,10 +326,22 @@ static void deliver(hrd_alerts *al, const char *url)
     json_decref(due);
 }
 
+/* An anomaly pass when due; true when it ran out of budget (run again at once). */
+static bool anomalies(hrd_alerts *al, const hrd_config *c, double *next)
+{
+    if (c->anomaly_interval_sec <= 0 || hr_clock_sec() < *next) return false;
+    bool more = false;
+    hr_error err = {0};
+    if (hrd_anomaly_pass(al->anomaly, ANOMALY_BUDGET, &more, &err) < 0)
+        fprintf(stderr, "headroom: anomaly detection: %s\n", err.msg);
+    *next = hr_clock_sec() + c->anomaly_interval_sec;
+    return more;
+}
+
 static void *alerts_main(void *arg)
 {
     hrd_alerts *al = arg;
-    double next_eval = hr_clock_sec();
+    double next_eval = hr_clock_sec(), next_anom = next_eval;
     pthread_mutex_lock(&al->mu);
     while (!al->stop) {
         hrd_config c = al->cfg;
@@ -296,13 +353,18 @@ static void *alerts_main(void *arg)
             al->evaluations++;
             pthread_mutex_unlock(&al->mu);
         }
-        deliver(al, c.alerts_webhook);
+        bool busy = anomalies(al, &c, &next_anom);
+        if (busy) next_anom = 0;
+        deliver(al, c.alerts_webhook, c.alerts_webhook_secret);
         pthread_mutex_lock(&al->mu);
         if (al->stop) break;
+        if (busy) continue;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         double wait =
             c.alerts_interval_sec > 0 && c.alerts_interval_sec < 1 ? c.alerts_interval_sec : 1;
+        if (c.anomaly_interval_sec > 0 && c.anomaly_interval_sec < wait)
+            wait = c.anomaly_interval_sec;
         long ns = ts.tv_nsec + (long)(wait * 1e9);
         ts.tv_sec += ns / 1000000000;
         ts.tv_nsec = ns % 1000000000;
@@ -321,6 +383,11 @@ int hrd_alerts_start(hrd_store *st, const hrd_config *c, hrd_alerts_gauge gauge,
     al->gauge = gauge;
     al->gauge_ud = gauge_ud;
     al->cfg = *c;
+    int rc = hrd_anomaly_new(st, c, &al->anomaly, err);
+    if (rc < 0) {
+        free(al);
+        return rc;
+    }
     hr_map_init(&al->ws, 1000000);
     pthread_mutex_init(&al->mu, NULL);
     pthread_cond_init(&al->cond, NULL);
@@ -328,6 +395,7 @@ int hrd_alerts_start(hrd_store *st, const hrd_config *c, hrd_alerts_gauge gauge,
         pthread_mutex_destroy(&al->mu);
         pthread_cond_destroy(&al->cond);
         hr_map_release(&al->ws);
+        hrd_anomaly_free(al->anomaly);
         free(al);
         return hr_error_set(err, HR_EIO, "alerts: cannot start the thread");
     }
@@ -341,6 +409,7 @@ void hrd_alerts_reload(hrd_alerts *al, const hrd_config *c)
     al->cfg = *c;
     pthread_cond_signal(&al->cond);
     pthread_mutex_unlock(&al->mu);
+    hrd_anomaly_reload(al->anomaly, c);
 }
 
 void hrd_alerts_counters(hrd_alerts *al, uint64_t *evaluations, uint64_t *sent, uint64_t *failed)
@@ -350,6 +419,11 @@ void hrd_alerts_counters(hrd_alerts *al, uint64_t *evaluations, uint64_t *sent, 
     *sent = al->sent;
     *failed = al->failed;
     pthread_mutex_unlock(&al->mu);
+}
+
+void hrd_alerts_anomaly_stats(hrd_alerts *al, hrd_anomaly_stats *st)
+{
+    hrd_anomaly_get_stats(al->anomaly, st);
 }
 
 static int free_ws(const char *key, void *value, void *ud)
@@ -369,6 +443,7 @@ void hrd_alerts_stop(hrd_alerts *al)
     pthread_join(al->th, NULL);
     hr_map_foreach(&al->ws, free_ws, NULL);
     hr_map_release(&al->ws);
+    hrd_anomaly_free(al->anomaly);
     pthread_mutex_destroy(&al->mu);
     pthread_cond_destroy(&al->cond);
     free(al);

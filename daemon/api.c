@@ -2,8 +2,9 @@
  * OpenAPI document, fleet objects, control modes, tokens, the journal, and
  * the endpoints whose subsystem is not wired into the daemon yet. */
 #include "daemon/api.h"
-#include "daemon/ctl.h"
 #include "daemon/alerts.h"
+#include "daemon/anomaly.h"
+#include "daemon/ctl.h"
 #include "daemon/scrape.h"
 
 #include <microhttpd.h>
@@ -43,7 +44,11 @@ const struct hrd_route hrd_routes[] = {
     {"GET", "/api/v1/fleets/*/plan", SCOPE_READ, hrd_api_plan_get, "plan", false},
     {"POST", "/api/v1/fleets/*/plan/approve", SCOPE_ADMIN, hrd_api_plan_approve, "plan", false},
     {"POST", "/api/v1/fleets/*/plan/apply", SCOPE_ADMIN, hrd_api_plan_apply, "plan", false},
-    {"GET", "/api/v1/anomalies", SCOPE_READ, hrd_api_unavailable, "anomalies", false},
+    {"GET", "/api/v1/anomalies", SCOPE_READ, hrd_api_anomalies, "anomalies", false},
+    {"GET", "/api/v1/annotations", SCOPE_READ, hrd_api_annotations, "annotations", false},
+    {"POST", "/api/v1/annotations", SCOPE_WRITE, hrd_api_annotation_add, "annotations", false},
+    {"DELETE", "/api/v1/annotations/*", SCOPE_WRITE, hrd_api_annotation_delete, "annotations",
+     false},
     {"GET", "/api/v1/alerts", SCOPE_READ, hrd_api_alerts, "alerts", false},
     {"POST", "/api/v1/prom/write", SCOPE_WRITE, hrd_api_prom_write, "prom_write", false},
     {"GET", "/api/v1/*", SCOPE_READ, hrd_api_obj_list, "objects", false},
@@ -100,24 +105,6 @@ void hrd_api_dashboard(hrd_req *r)
     hrd_reply_text(r, 200, "text/html; charset=utf-8", out, k);
     snprintf(r->extra_name, sizeof r->extra_name, "Referrer-Policy");
     snprintf(r->extra_value, sizeof r->extra_value, "no-referrer");
-}
-
-/* Endpoints whose subsystem is not part of this daemon yet: an honest 503
- * naming what is missing. */
-void hrd_api_unavailable(hrd_req *r)
-{
-    static const struct {
-        const char *prefix, *what;
-    } why[] = {
-        {"/api/v1/anomalies", "anomaly detection is not configured in the daemon yet"},
-    };
-    for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
-        if (!strncmp(r->url, why[i].prefix, strlen(why[i].prefix))) {
-            hrd_reply_error(r, 503, "not_configured", NULL, "%s", why[i].what);
-            return;
-        }
-    }
-    hrd_reply_error(r, 503, "not_configured", NULL, "not configured");
 }
 
 /* ---- /metrics ------------------------------------------------------------------------ */
@@ -280,6 +267,22 @@ void hrd_api_metrics(hrd_req *r)
          "# HELP headroom_alerts_open Open alerts by kind.\n# TYPE headroom_alerts_open gauge\n",
          (unsigned long long)ev, (unsigned long long)sent, (unsigned long long)failed);
     hrd_alert_open_counts(srv->store, out_open, &o);
+    hrd_anomaly_stats as;
+    hrd_alerts_anomaly_stats(srv->alerts, &as);
+    outf(&o,
+         "# HELP headroom_anomaly_samples_total Samples fed to the anomaly detectors.\n"
+         "# TYPE headroom_anomaly_samples_total counter\nheadroom_anomaly_samples_total %llu\n"
+         "# HELP headroom_anomalies_total Anomalies found (suppressed ones included).\n"
+         "# TYPE headroom_anomalies_total counter\nheadroom_anomalies_total %llu\n"
+         "# HELP headroom_anomaly_passes_total Anomaly detection passes.\n"
+         "# TYPE headroom_anomaly_passes_total counter\nheadroom_anomaly_passes_total %llu\n"
+         "# HELP headroom_anomaly_pass_seconds_total Wall time of the anomaly passes.\n"
+         "# TYPE headroom_anomaly_pass_seconds_total counter\n"
+         "headroom_anomaly_pass_seconds_total %.6f\n"
+         "# HELP headroom_anomaly_series Series with a detector (anomaly.match, max_series).\n"
+         "# TYPE headroom_anomaly_series gauge\nheadroom_anomaly_series %llu\n",
+         (unsigned long long)as.samples, (unsigned long long)as.found,
+         (unsigned long long)as.passes, as.pass_seconds, (unsigned long long)as.series);
     pthread_mutex_lock(&srv->mu);
     outf(&o, "# HELP headroom_forecast_next Quantiles of the next step of the latest forecast "
              "per series.\n# TYPE headroom_forecast_next gauge\n");
@@ -291,6 +294,62 @@ void hrd_api_metrics(hrd_req *r)
         return;
     }
     hrd_reply_text(r, 200, "text/plain; version=0.0.4", o.s, o.len);
+}
+
+/* ---- lists -------------------------------------------------------------------------- */
+
+/* ?limit= (1-1000, default 100) and an integer cursor ?KEY= (default 0);
+ * false after replying 400. */
+static bool page_args(hrd_req *r, const char *key, size_t *limit, int64_t *after)
+{
+    if (!hrd_query_limit(r, 100, 1000, limit)) return false;
+    const char *s = hrd_query(r, key);
+    *after = 0;
+    if (!s || hr_parse_int64(s, strlen(s), after) == 0) return true;
+    hrd_reply_error(r, 400, "invalid_field", key, "%s: \"%.40s\" is not an id", key, s);
+    return false;
+}
+
+/* Reply a page fetched with limit + 1 items: {"items": the first `limit`,
+ * "next": the `key` of the last one when more follow, else null}. Takes
+ * items; rc < 0 replies the error instead. */
+static void reply_page(hrd_req *r, int rc, const hr_error *err, json_t *items, size_t limit,
+                       const char *key)
+{
+    if (rc < 0) {
+        json_decref(items);
+        hrd_reply_hr(r, rc, err);
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(items) > limit) {
+        json_array_remove(items, limit);
+        next = json_incref(json_object_get(json_array_get(items, limit - 1), key));
+    }
+    hrd_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next", next));
+}
+
+/* A list of rows with ids: ?after=ID, ?limit=. */
+static void id_list(hrd_req *r, int (*fetch)(hrd_store *, int64_t, size_t, json_t **, hr_error *))
+{
+    size_t limit;
+    int64_t after;
+    if (!page_args(r, "after", &limit, &after)) return;
+    json_t *items = NULL;
+    hr_error err = {0};
+    int rc = fetch(r->srv->store, after, limit + 1, &items, &err);
+    reply_page(r, rc, &err, items, limit, "id");
+}
+
+/* The request body as JSON (duplicate keys refused); NULL after replying 400. */
+static json_t *load_body(hrd_req *r)
+{
+    json_error_t je;
+    json_t *b = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
+    if (!b)
+        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
+                        je.column);
+    return b;
 }
 
 /* ---- fleet objects ---------------------------------------------------------------------- */
@@ -369,13 +428,8 @@ static bool check_ref(hrd_req *r, json_t *b, const char *key, const char *kind)
  * body's "name". Replies and returns NULL on failure. */
 static json_t *obj_body(hrd_req *r, const char *kind, const char *path_name)
 {
-    json_error_t je;
-    json_t *b = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
-    if (!b) {
-        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
-                        je.column);
-        return NULL;
-    }
+    json_t *b = load_body(r);
+    if (!b) return NULL;
     if (!json_is_object(b)) {
         hrd_reply_error(r, 400, "invalid_field", "", "body: must be a JSON object");
         goto bad;
@@ -418,20 +472,11 @@ void hrd_api_obj_list(hrd_req *r)
     if (!kind_param(r)) return;
     size_t limit;
     if (!hrd_query_limit(r, 100, 1000, &limit)) return;
-    const char *after = hrd_query(r, "after");
     json_t *items = NULL;
     hr_error err = {0};
-    int rc = hrd_obj_list(r->srv->store, r->param[0], after, limit + 1, &items, &err);
-    if (rc < 0) {
-        hrd_reply_hr(r, rc, &err);
-        return;
-    }
-    json_t *next = json_null();
-    if (json_array_size(items) > limit) {
-        json_array_remove(items, limit);
-        next = json_incref(json_object_get(json_array_get(items, limit - 1), "name"));
-    }
-    hrd_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next", next));
+    int rc =
+        hrd_obj_list(r->srv->store, r->param[0], hrd_query(r, "after"), limit + 1, &items, &err);
+    reply_page(r, rc, &err, items, limit, "name");
 }
 
 void hrd_api_obj_create(hrd_req *r)
@@ -512,13 +557,8 @@ void hrd_api_mode_get(hrd_req *r)
 
 void hrd_api_mode_put(hrd_req *r)
 {
-    json_error_t je;
-    json_t *b = json_loadb(r->body ? r->body : "", r->len, 0, &je);
-    if (!b) {
-        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
-                        je.column);
-        return;
-    }
+    json_t *b = load_body(r);
+    if (!b) return;
     json_t *m = json_object_get(b, "mode");
     if (!json_is_string(m)) {
         hrd_reply_error(r, 400, m ? "invalid_field" : "missing_field", "mode",
@@ -542,13 +582,8 @@ void hrd_api_mode_put(hrd_req *r)
 
 void hrd_api_token_create(hrd_req *r)
 {
-    json_error_t je;
-    json_t *b = json_loadb(r->body ? r->body : "", r->len, 0, &je);
-    if (!b) {
-        hrd_reply_error(r, 400, "bad_json", NULL, "body: %s at line %d column %d", je.text, je.line,
-                        je.column);
-        return;
-    }
+    json_t *b = load_body(r);
+    if (!b) return;
     json_t *sc = json_object_get(b, "scope");
     char tok[65];
     hr_error err = {0};
@@ -565,14 +600,9 @@ void hrd_api_token_create(hrd_req *r)
 void hrd_api_alerts(hrd_req *r)
 {
     size_t limit;
-    if (!hrd_query_limit(r, 100, 1000, &limit)) return;
-    const char *after = hrd_query(r, "after"), *state = hrd_query(r, "state");
-    int64_t a = 0;
-    if (after && hr_parse_int64(after, strlen(after), &a) < 0) {
-        hrd_reply_error(r, 400, "invalid_field", "after", "after: \"%.40s\" is not an alert id",
-                        after);
-        return;
-    }
+    int64_t after;
+    const char *state = hrd_query(r, "state");
+    if (!page_args(r, "after", &limit, &after)) return;
     if (state && !strcmp(state, "all")) state = NULL;
     if (state && strcmp(state, "open") && strcmp(state, "resolved")) {
         hrd_reply_error(r, 400, "invalid_field", "state",
@@ -581,41 +611,119 @@ void hrd_api_alerts(hrd_req *r)
     }
     json_t *items = NULL;
     hr_error err = {0};
-    int rc = hrd_alert_list(r->srv->store, state, a, limit + 1, &items, &err);
-    if (rc < 0) {
-        hrd_reply_hr(r, rc, &err);
-        return;
-    }
-    json_t *next = json_null();
-    if (json_array_size(items) > limit) {
-        json_array_remove(items, limit);
-        next = json_incref(json_object_get(json_array_get(items, limit - 1), "id"));
-    }
-    hrd_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next", next));
+    int rc = hrd_alert_list(r->srv->store, state, after, limit + 1, &items, &err);
+    reply_page(r, rc, &err, items, limit, "id");
 }
 
 void hrd_api_journal(hrd_req *r)
 {
+    id_list(r, hrd_journal_list);
+}
+
+/* ---- anomalies and annotations ------------------------------------------------------- */
+
+static bool query_time(hrd_req *r, const char *key, int64_t def, int64_t *out)
+{
+    const char *s = hrd_query(r, key);
+    *out = def;
+    if (!s || hr_time_parse(s, strlen(s), out) == 0) return true;
+    hrd_reply_error(r, 400, "invalid_field", key,
+                    "%s: \"%.40s\" is not a time (Unix seconds or ISO 8601)", key, s);
+    return false;
+}
+
+void hrd_api_anomalies(hrd_req *r)
+{
     size_t limit;
-    if (!hrd_query_limit(r, 100, 1000, &limit)) return;
-    const char *after = hrd_query(r, "after");
-    int64_t a = 0;
-    if (after && hr_parse_int64(after, strlen(after), &a) < 0) {
-        hrd_reply_error(r, 400, "invalid_field", "after", "after: \"%.40s\" is not an entry id",
-                        after);
+    int64_t after, from, to;
+    const char *series = hrd_query(r, "series");
+    if (!page_args(r, "cursor", &limit, &after) || !query_time(r, "from", INT64_MIN, &from) ||
+        !query_time(r, "to", INT64_MAX, &to))
+        return;
+    if (series && !hr_series_key_ok(series)) {
+        hrd_reply_error(r, 400, "invalid_field", "series", "series: \"%.80s\" is not a series name",
+                        series);
+        return;
+    }
+    if (from > to) {
+        hrd_reply_error(r, 400, "invalid_field", "from", "from: after to");
         return;
     }
     json_t *items = NULL;
     hr_error err = {0};
-    int rc = hrd_journal_list(r->srv->store, a, limit + 1, &items, &err);
-    if (rc < 0) {
-        hrd_reply_hr(r, rc, &err);
+    int rc = hrd_anomaly_list(r->srv->store, series, from, to, after, limit + 1, &items, &err);
+    reply_page(r, rc, &err, items, limit, "id");
+}
+
+void hrd_api_annotations(hrd_req *r)
+{
+    id_list(r, hrd_annotation_list);
+}
+
+/* A time field of a JSON body: Unix seconds or an ISO 8601 string. */
+static bool body_time(hrd_req *r, json_t *b, const char *key, int64_t *out)
+{
+    json_t *v = json_object_get(b, key);
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return true;
+    }
+    const char *s = json_string_value(v);
+    if (s && hr_time_parse(s, strlen(s), out) == 0) return true;
+    hrd_reply_error(r, 422, v ? "invalid_field" : "missing_field", key,
+                    "%s: a time (Unix seconds or an ISO 8601 string) is required", key);
+    return false;
+}
+
+void hrd_api_annotation_add(hrd_req *r)
+{
+    json_t *b = load_body(r);
+    if (!b) return;
+    int64_t start, end;
+    json_t *ser = json_object_get(b, "series"), *text = json_object_get(b, "text");
+    if (!json_is_object(b)) {
+        hrd_reply_error(r, 400, "invalid_field", "", "body: must be a JSON object");
+    } else if (!body_time(r, b, "start", &start) || !body_time(r, b, "end", &end)) {
+        /* replied */
+    } else if (end < start) {
+        hrd_reply_error(r, 422, "invalid_field", "end", "end: before start");
+    } else if (!json_is_string(text) || json_string_length(text) == 0 ||
+               json_string_length(text) >= HR_SUPPRESS_TEXT_MAX) {
+        hrd_reply_error(r, 422, text ? "invalid_field" : "missing_field", "text",
+                        "text: a string of 1-%d bytes is required", HR_SUPPRESS_TEXT_MAX - 1);
+    } else if (ser && !json_is_null(ser) &&
+               (!json_is_string(ser) || !hr_series_key_ok(json_string_value(ser)))) {
+        hrd_reply_error(r, 422, "invalid_field", "series",
+                        "series: a series name, or null for every series");
+    } else {
+        hr_error err = {0};
+        const char *sname = json_is_string(ser) ? json_string_value(ser) : NULL;
+        int64_t id =
+            hrd_annotation_add(r->srv->store, start, end, sname, json_string_value(text), &err);
+        if (id < 0)
+            hrd_reply_hr(r, (int)id, &err);
+        else
+            hrd_reply_json(r, 201,
+                           json_pack("{s:I, s:I, s:I, s:o, s:O}", "id", (json_int_t)id, "start",
+                                     (json_int_t)start, "end", (json_int_t)end, "series",
+                                     sname ? json_string(sname) : json_null(), "text", text));
+    }
+    json_decref(b);
+}
+
+void hrd_api_annotation_delete(hrd_req *r)
+{
+    int64_t id;
+    if (hr_parse_int64(r->param[0], strlen(r->param[0]), &id) < 0) {
+        hrd_reply_error(r, 404, "not_found", NULL, "no annotation %.40s", r->param[0]);
         return;
     }
-    json_t *next = json_null();
-    if (json_array_size(items) > limit) {
-        json_array_remove(items, limit);
-        next = json_incref(json_object_get(json_array_get(items, limit - 1), "id"));
-    }
-    hrd_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next", next));
+    hr_error err = {0};
+    int rc = hrd_annotation_delete(r->srv->store, id, &err);
+    if (rc < 0)
+        hrd_reply_hr(r, rc, &err);
+    else if (rc == 0)
+        hrd_reply_error(r, 404, "not_found", NULL, "no annotation %lld", (long long)id);
+    else
+        hrd_reply_text(r, 204, NULL, NULL, 0);
 }

@@ -59,6 +59,7 @@ struct hrd_server {
     hrd_store *store;
     struct hrd_scraper *scraper;
     struct hrd_alerts *alerts;
+    struct hrd_ratelimit *rl;    /* per-token buckets (ratelimit.h) */
     struct hrd_ctl *_Atomic ctl; /* the control loop (ctl.h); NULL when not started */
     struct MHD_Daemon *mhd;
     uint16_t port;
@@ -106,8 +107,11 @@ void hrd_api_mode_get(hrd_req *r);
 void hrd_api_mode_put(hrd_req *r);
 void hrd_api_token_create(hrd_req *r);
 void hrd_api_journal(hrd_req *r);
-void hrd_api_unavailable(hrd_req *r);
 void hrd_api_alerts(hrd_req *r);
+void hrd_api_anomalies(hrd_req *r);
+void hrd_api_annotations(hrd_req *r);
+void hrd_api_annotation_add(hrd_req *r);
+void hrd_api_annotation_delete(hrd_req *r);
 /* api_plan.c */
 void hrd_api_plan_get(hrd_req *r);
 void hrd_api_plan_approve(hrd_req *r);

@@ -28,6 +28,15 @@ void hrd_config_defaults(hrd_config *c)
     c->alerts_horizon = 12;
     c->alerts_min_points = 20;
     c->alerts_tolerance = 0.15;
+    /* the ensemble at its NAB operating point (standard profile, 28 files) */
+    snprintf(c->anomaly_detector, sizeof c->anomaly_detector, "ensemble");
+    snprintf(c->anomaly_match, sizeof c->anomaly_match, "*");
+    c->anomaly_max_series = 2000; /* 30 MB of detector state */
+    c->anomaly_threshold = 0.56;
+    c->anomaly_interval_sec = 10;
+    c->anomaly_replay_sec = 7 * 86400;
+    c->anomaly_alert_window_sec = 3600;
+    c->anomaly_settle_sec = 900;
 }
 
 int hrd_parse_duration(const char *s, int64_t *out)
@@ -89,6 +98,18 @@ static const ckey keys[] = {
     {"alerts.webhook", K_STR, F(alerts_webhook), 0},
     {"alerts.min_points", K_SIZE, F(alerts_min_points), 100000},
     {"alerts.tolerance", K_DOUBLE, F(alerts_tolerance), 1},
+    /* anomaly detection, webhook signing, per-token rate limit */
+    {"anomaly.detector", K_STR, F(anomaly_detector), 0},
+    {"anomaly.match", K_STR, F(anomaly_match), 0},
+    {"anomaly.max_series", K_SIZE, F(anomaly_max_series), 10000000},
+    {"anomaly.threshold", K_DOUBLE, F(anomaly_threshold), 1},
+    {"anomaly.interval", K_DURF, F(anomaly_interval_sec), 0},
+    {"anomaly.replay", K_DUR, F(anomaly_replay_sec), 0},
+    {"anomaly.alert_window", K_DUR, F(anomaly_alert_window_sec), 0},
+    {"anomaly.settle", K_DUR, F(anomaly_settle_sec), 0},
+    {"alerts.webhook_secret", K_STR, F(alerts_webhook_secret), 0},
+    {"rate_limit.per_token_rps", K_DOUBLE, F(rate_limit_token_rps), 1e9},
+    {"rate_limit.per_token_burst", K_DOUBLE, F(rate_limit_token_burst), 1e9},
 };
 
 /* Unknown keys are reported at the key (km), bad values at the value (vm). */

@@ -1,10 +1,11 @@
 /* The HTTP server: libmicrohttpd with epoll and a thread pool, request
  * bodies bounded, a static route table, bearer-token scopes, a global rate
- * limit, JSON replies. Handlers may block (a write waits for its group
- * commit): each runs on a pool thread. */
+ * limit and one per token, JSON replies. Handlers may block (a write waits
+ * for its group commit): each runs on a pool thread. */
 #include "daemon/api.h"
 #include "daemon/alerts.h"
 #include "daemon/ctl.h"
+#include "daemon/ratelimit.h"
 #include "daemon/scrape.h"
 
 #include <arpa/inet.h>
@@ -147,12 +148,32 @@ static bool route_match(const char *pat, const char *path, hrd_req *r, char *buf
 
 /* ---- auth and rate limit ------------------------------------------------------------- */
 
-static int auth_rank(hrd_req *r, bool query_token)
+static int auth_rank(hrd_req *r, bool query_token, const char **tok)
 {
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-    if (h && !strncmp(h, "Bearer ", 7)) return hrd_token_check(r->srv->store, h + 7);
-    const char *q = query_token ? hrd_query(r, "access_token") : NULL;
-    return q ? hrd_token_check(r->srv->store, q) : -1;
+    *tok = h && !strncmp(h, "Bearer ", 7) ? h + 7
+           : query_token                  ? hrd_query(r, "access_token")
+                                          : NULL;
+    return *tok ? hrd_token_check(r->srv->store, *tok) : -1;
+}
+
+/* The token's own bucket: false after replying 429 with Retry-After. */
+static bool token_rate_ok(hrd_server *srv, hrd_req *r, const char *tok)
+{
+    pthread_mutex_lock(&srv->mu);
+    double rps = srv->cfg.rate_limit_token_rps, burst = srv->cfg.rate_limit_token_burst, wait = 0;
+    pthread_mutex_unlock(&srv->mu);
+    if (hrd_ratelimit_take(srv->rl, tok, rps, burst, hr_clock_sec(), &wait)) return true;
+    pthread_mutex_lock(&srv->mu);
+    srv->rejected_rate++;
+    pthread_mutex_unlock(&srv->mu);
+    long secs = (long)wait + ((double)(long)wait < wait);
+    hrd_reply_error(r, 429, "rate_limited", NULL,
+                    "this token made more than %g requests per second; retry in %ld s", rps,
+                    secs < 1 ? 1 : secs);
+    snprintf(r->extra_name, sizeof r->extra_name, "Retry-After");
+    snprintf(r->extra_value, sizeof r->extra_value, "%ld", secs < 1 ? 1 : secs);
+    return false;
 }
 
 static bool rate_ok(hrd_server *srv)
@@ -212,7 +233,8 @@ static void dispatch(hrd_server *srv, hrd_req *r, const char *url)
         if (strcmp(rt->method, r->method)) continue;
         double t0 = hr_clock_sec();
         if (rt->scope != SCOPE_NONE) {
-            int rank = auth_rank(r, rt->query_token);
+            const char *tok = NULL;
+            int rank = auth_rank(r, rt->query_token, &tok);
             if (rank <= 0) {
                 pthread_mutex_lock(&srv->mu);
                 srv->rejected_auth++;
@@ -234,6 +256,7 @@ static void dispatch(hrd_server *srv, hrd_req *r, const char *url)
                                 srv->cfg.rate_limit_rps);
                 return;
             }
+            if (!token_rate_ok(srv, r, tok)) return;
         }
         rt->fn(r);
         count(srv, i, r->status, hr_clock_sec() - t0);
@@ -357,7 +380,7 @@ int hrd_server_start(const hrd_config *c, hrd_server **out, hr_error *err)
     srv->bucket = c->rate_limit_rps;
     srv->req_count = calloc(hrd_nroutes * 5, sizeof *srv->req_count);
     srv->req_seconds = calloc(hrd_nroutes, sizeof *srv->req_seconds);
-    if (!srv->req_count || !srv->req_seconds) {
+    if (!srv->req_count || !srv->req_seconds || hrd_ratelimit_new(100000, &srv->rl) < 0) {
         hrd_server_stop(srv);
         return hr_error_set(err, HR_ENOMEM, "out of memory");
     }
@@ -454,6 +477,8 @@ void hrd_server_reload(hrd_server *srv, const hrd_config *c)
 {
     pthread_mutex_lock(&srv->mu);
     srv->cfg.rate_limit_rps = c->rate_limit_rps;
+    srv->cfg.rate_limit_token_rps = c->rate_limit_token_rps;
+    srv->cfg.rate_limit_token_burst = c->rate_limit_token_burst;
     srv->cfg.max_body_bytes = c->max_body_bytes;
     srv->cfg.forecast_history = c->forecast_history;
     srv->bucket = c->rate_limit_rps;
@@ -482,6 +507,7 @@ void hrd_server_stop(hrd_server *srv)
     hr_map_release(&srv->fc);
     free(srv->req_count);
     free(srv->req_seconds);
+    hrd_ratelimit_free(srv->rl);
     pthread_mutex_destroy(&srv->mu);
     free(srv);
 }

@@ -50,6 +50,18 @@ typedef struct hrd_config {
     char alerts_webhook[1024];  /* POST every alert state change here (empty = none) */
     size_t alerts_min_points;   /* scored points before coverage is judged */
     double alerts_tolerance;    /* |coverage - 0.90| above this: accuracy alert */
+    /* anomaly detection (anomaly.c), webhook signing (alerts.c), per-token rate limit */
+    char anomaly_detector[64];        /* a detector of lib/anomaly ("ensemble") */
+    char anomaly_match[128];          /* series followed: an fnmatch(3) pattern */
+    size_t anomaly_max_series;        /* detectors held at most (15 KB each; 0 = no limit) */
+    double anomaly_threshold;         /* scores at or above: an anomaly */
+    double anomaly_interval_sec;      /* detection pass period (0 = off) */
+    int64_t anomaly_replay_sec;       /* history re-fed to a detector after a restart */
+    int64_t anomaly_alert_window_sec; /* one anomaly alert per series within this */
+    int64_t anomaly_settle_sec;       /* suppression after a move of the loop */
+    char alerts_webhook_secret[256];  /* HMAC-SHA256 key of X-Headroom-Signature */
+    double rate_limit_token_rps;      /* requests per second per token (0 = off): 429 */
+    double rate_limit_token_burst;    /* bucket size (0 = one second of rps, at least 1) */
     hrd_scrape_target scrape[HRD_MAX_SCRAPE]; /* the `scrape:` list */
     size_t nscrape;
 } hrd_config;

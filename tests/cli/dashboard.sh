@@ -106,6 +106,9 @@ try:
     assert js("document.querySelectorAll('.uplot canvas').length", s) >= 1, "no chart"
     # The loop (every 300 s by default) has not run a round yet.
     assert "no plan yet" in js("document.getElementById('plan').textContent", s)
+    # The anomalies panel: a table or "none", not an error.
+    an = js("[document.getElementById('anomalies').className, document.getElementById('anomalies').textContent]", s)
+    assert an[0] != "msg" and (an[1] == "none" or an[1].startswith("time (UTC)")), an
     # The mode switch, made in the page.
     js("document.getElementById('mode').value = 'predictive';"
        "document.getElementById('apply-mode').click(); true", s)

@@ -3,7 +3,8 @@
 # breach alert, delivered to a webhook that fails first (retry with backoff)
 # and then accepts; raising the limit resolves it (delivered too); a series
 # that leaves its forecast intervals opens a forecast-accuracy alert; the
-# API lists them.
+# API lists them. Without alerts.webhook_secret deliveries are not signed
+# (serve-anomaly.sh checks the signatures).
 set -euo pipefail
 : "${HR_BIN:?}" "${HR_TEST_DATA:?}"
 tmp=$(mktemp -d)
@@ -29,6 +30,8 @@ class H(http.server.BaseHTTPRequestHandler):
         code = 500 if n[0] == 1 else 200
         with open(log, "a") as f:
             f.write(f"{code} {body.decode()}\n")
+        with open(log + ".sig", "a") as f:  # no alerts.webhook_secret: no signature
+            f.write(f"{self.headers.get('X-Headroom-Signature')}\n")
         self.send_response(code)
         self.end_headers()
     def log_message(self, *a):
@@ -118,6 +121,7 @@ api "$url/metrics" | grep -Eq '^headroom_forecast_next\{series="vm.cpu",workload
     fail "per-workload forecast gauge"
 # The demand now exceeds the raised limit too: a breach is open again.
 api "$url/metrics" | grep -q '^headroom_alerts_open{kind="sla_breach_predicted"} 1$' || fail "metrics"
+[[ $(sort -u "$tmp/hook.log.sig") == None ]] || fail "unsigned deliveries expected: $(sort -u "$tmp/hook.log.sig")"
 kill -TERM "$pid"
 wait "$pid"
 pid=
