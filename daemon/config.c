@@ -32,7 +32,7 @@ void hrd_config_defaults(hrd_config *c)
     snprintf(c->anomaly_detector, sizeof c->anomaly_detector, "ensemble");
     snprintf(c->anomaly_match, sizeof c->anomaly_match, "*");
     c->anomaly_max_series = 2000; /* 30 MB of detector state */
-    c->anomaly_threshold = 0.56;
+    c->anomaly_threshold = 0.55;
     c->anomaly_interval_sec = 10;
     c->anomaly_replay_sec = 7 * 86400;
     c->anomaly_alert_window_sec = 3600;
