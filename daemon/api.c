@@ -546,13 +546,13 @@ void hrd_api_mode_get(hrd_req *r)
         hrd_reply_hr(r, rc, &err);
         return;
     }
-    /* The loop runs over the fleet HRD_CTL_FLEET only. */
     hrd_ctl *cl = atomic_load(&r->srv->ctl);
-    bool running = cl && !strcmp(r->param[0], HRD_CTL_FLEET);
+    uint64_t rounds = 0; /* the rounds in which this fleet planned */
+    if (cl) hrd_ctl_fleet_rounds(cl, r->param[0], &rounds);
+    bool running = cl != NULL;
     hrd_reply_json(r, 200,
                    json_pack("{s:s, s:s, s:b, s:I}", "fleet", r->param[0], "mode", mode,
-                             "loop_running", running, "loop_rounds",
-                             (json_int_t)(running ? hrd_ctl_rounds(cl) : 0)));
+                             "loop_running", running, "loop_rounds", (json_int_t)rounds));
 }
 
 void hrd_api_mode_put(hrd_req *r)

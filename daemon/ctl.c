@@ -22,6 +22,7 @@ typedef struct fleet {
     json_t *plan;        /* the latest plan */
     hr_actions acts;     /* its actions */
     uint64_t plan_state; /* the world's state it was computed from */
+    uint64_t rounds;     /* rounds in which this fleet planned */
     /* this round */
     const hr_obs *obs;
     const hr_planner_ops *real;
@@ -351,6 +352,7 @@ int hrd_ctl_round(hrd_ctl *cl, hr_error *err)
             first =
                 hr_error_set(err, rc, "fleet %s: %s", cl->fleets[i]->name, hr_error_message(&ferr));
         }
+        if (rc > 0) cl->fleets[i]->rounds++;
         planned |= rc > 0;
     }
     if (planned) cl->rounds++;
@@ -425,6 +427,15 @@ uint64_t hrd_ctl_rounds(hrd_ctl *cl)
     uint64_t n = cl->rounds;
     pthread_mutex_unlock(&cl->mu);
     return n;
+}
+
+bool hrd_ctl_fleet_rounds(hrd_ctl *cl, const char *name, uint64_t *rounds)
+{
+    pthread_mutex_lock(&cl->mu);
+    fleet *f = fleet_find(cl, name);
+    *rounds = f ? f->rounds : 0;
+    pthread_mutex_unlock(&cl->mu);
+    return f != NULL;
 }
 
 /* ---- the thread -------------------------------------------------------------------------- */

@@ -54,5 +54,8 @@ int hrd_ctl_execute(hrd_ctl *cl, const char *fleet, int64_t id, const char *how,
                     hr_error *err);
 /* Rounds in which some fleet planned. */
 uint64_t hrd_ctl_rounds(hrd_ctl *cl);
+/* Whether the loop follows `fleet` (some host or workload belongs to it);
+ * *rounds gets the rounds in which it planned (0 when not followed). */
+bool hrd_ctl_fleet_rounds(hrd_ctl *cl, const char *fleet, uint64_t *rounds);
 
 #endif
