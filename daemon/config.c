@@ -130,19 +130,19 @@ static int set_key(hrd_config *c, const char *path, const char *key, const char 
             return 0;
         case K_SIZE:
             if (hr_parse_uint64(val, strlen(val), &u) < 0 || u > (uint64_t)k->max) break;
-            *(size_t *)p = (size_t)u;
+            memcpy(p, &(size_t){(size_t)u}, sizeof(size_t)); /* at offsetof a size_t */
             return 0;
         case K_DOUBLE:
             if (hr_parse_double(val, strlen(val), &d) < 0 || d < 0 || d > k->max) break;
-            *(double *)p = d;
+            memcpy(p, &d, sizeof d);
             return 0;
         case K_DUR:
         case K_DURF:
             if (hrd_parse_duration(val, &dur) < 0) break;
             if (k->type == K_DURF)
-                *(double *)p = (double)dur;
+                memcpy(p, &(double){(double)dur}, sizeof(double));
             else
-                *(int64_t *)p = dur;
+                memcpy(p, &dur, sizeof dur);
             return 0;
         }
         return hr_error_setpos(err, HR_EINVAL, path, (long)m->line + 1, (long)m->column + 1,

@@ -40,7 +40,7 @@ static int actions_grow(hr_actions *a)
 }
 
 /* Append one action; the reason from fmt and ap. */
-static int push(hr_actions *a, const hr_action *x, const char *fmt, va_list ap)
+HR_PRINTF(3, 0) static int push(hr_actions *a, const hr_action *x, const char *fmt, va_list ap)
 {
     int rc = actions_grow(a);
     if (rc < 0) return rc;
