@@ -193,7 +193,8 @@ HR_EXPORT int hr_detector_new(const char *name, const hr_detector_opts *opts, hr
 HR_EXPORT void hr_detector_free(hr_detector *d); /* NULL-safe */
 /* Feed one sample: *score gets its score in [0, 1]; `why` (may be NULL)
  * its reason. HR_EINVAL for an infinite value or a timestamp earlier than
- * the previous one (the state is then unchanged). */
+ * the previous one, HR_ENOMEM when the ensemble's list of patterns seen
+ * cannot grow (the state is then unchanged). */
 HR_EXPORT int hr_detector_feed(hr_detector *d, int64_t t, double value, double *score,
                                hr_anomaly_reason *why);
 HR_EXPORT const char *hr_detector_name(const hr_detector *d);
