@@ -245,9 +245,8 @@ void hr__novel_release(hr__novel *v)
  * 16-byte steps. */
 #define NOVEL_LIST0 32
 
-int hr__novel_reserve(hr__novel *v)
+int hr__novel_grow(hr__novel *v)
 {
-    if (v->bits || 2 * ((size_t)v->count + 1) <= v->cap) return 0;
     size_t cap = v->cap ? ((size_t)v->cap * 3 / 2 + 15) / 16 * 16 : NOVEL_LIST0;
     if (cap >= v->bytes) { /* a list this long is no smaller than the bitset */
         uint8_t *b = calloc(v->bytes, 1);
@@ -277,13 +276,11 @@ static bool novel_mark(hr__novel *v, size_t idx)
         return true;
     }
     uint16_t *list = v->seen;
-    size_t lo = 0, hi = v->count; /* first entry >= idx */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (list[mid] < idx)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t lo = 0, n = v->count; /* lo: the first entry >= idx (no branch in the loop) */
+    if (n > 0) {
+        const uint16_t *b = list;
+        for (; n > 1; n -= n / 2) b = b[n / 2] < idx ? b + n / 2 : b;
+        lo = (size_t)(b - list) + (*b < idx);
     }
     if (lo < v->count && list[lo] == idx) return false;
     /* hr__novel_reserve made room for this one */

@@ -121,8 +121,13 @@ typedef struct hr__novel {
 int hr__novel_init(hr__novel *v, unsigned nb, unsigned len);
 void hr__novel_release(hr__novel *v); /* idempotent */
 /* Make room for one more pattern: HR_ENOMEM (nothing changed) or 0. Call
- * it before every step: the step itself never allocates. */
-int hr__novel_reserve(hr__novel *v);
+ * it before every step: the step itself never allocates. hr__novel_grow
+ * is its slow path (a full list grows, or becomes the bitset). */
+int hr__novel_grow(hr__novel *v);
+static inline int hr__novel_reserve(hr__novel *v)
+{
+    return v->bits || 2 * ((size_t)v->count + 1) <= v->cap ? 0 : hr__novel_grow(v);
+}
 /* 1 when x completes a pattern never seen before or outgrew the buckets,
  * 0 otherwise (no pattern until len + 1 values have been bucketed on the
  * current buckets). */
