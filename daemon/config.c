@@ -31,7 +31,7 @@ void hrd_config_defaults(hrd_config *c)
     /* the ensemble at its NAB operating point (standard profile, 28 files) */
     snprintf(c->anomaly_detector, sizeof c->anomaly_detector, "ensemble");
     snprintf(c->anomaly_match, sizeof c->anomaly_match, "*");
-    c->anomaly_max_series = 2000; /* 30 MB of detector state */
+    c->anomaly_max_series = 20000; /* about 80 MB of detector state */
     c->anomaly_threshold = 0.55;
     c->anomaly_interval_sec = 10;
     c->anomaly_replay_sec = 7 * 86400;

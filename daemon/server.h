@@ -53,7 +53,7 @@ typedef struct hrd_config {
     /* anomaly detection (anomaly.c), webhook signing (alerts.c), per-token rate limit */
     char anomaly_detector[64];        /* a detector of lib/anomaly ("ensemble") */
     char anomaly_match[128];          /* series followed: an fnmatch(3) pattern */
-    size_t anomaly_max_series;        /* detectors held at most (15 KB each; 0 = no limit) */
+    size_t anomaly_max_series;        /* detectors held at most (about 4 KB each; 0 = no limit) */
     double anomaly_threshold;         /* scores at or above: an anomaly */
     double anomaly_interval_sec;      /* detection pass period (0 = off) */
     int64_t anomaly_replay_sec;       /* history re-fed to a detector after a restart */

@@ -124,9 +124,11 @@ HR_EXPORT int hr_nab_scorer_at(const hr_nab_scorer *s, size_t p, double threshol
 /* ==== streaming detectors ==========================================================
  * A detector is fed one sample at a time (timestamp, value) and returns a
  * score in [0, 1] for it at once: a score never depends on later samples.
- * Work per sample is O(1) and memory is fixed when the detector is created
- * (hr_detector_state_bytes), except for the "gaussian" baseline, whose
- * window is NAB's 6,400 values (O(window) per sample).
+ * Work per sample is O(1) and memory is bounded (hr_detector_state_bytes):
+ * fixed when the detector is created, but for the ensemble's list of the
+ * value patterns seen (at most 1,728 bytes with the default buckets), and
+ * except for the "gaussian" baseline, whose window is NAB's 6,400 values
+ * (O(window) per sample).
  *
  * Registered detectors (hr_detector_list):
  *   gaussian  NAB's windowedGaussian, a faithful port (the baseline)
@@ -193,7 +195,8 @@ HR_EXPORT int hr_detector_new(const char *name, const hr_detector_opts *opts, hr
 HR_EXPORT void hr_detector_free(hr_detector *d); /* NULL-safe */
 /* Feed one sample: *score gets its score in [0, 1]; `why` (may be NULL)
  * its reason. HR_EINVAL for an infinite value or a timestamp earlier than
- * the previous one (the state is then unchanged). */
+ * the previous one, HR_ENOMEM when the ensemble's list of patterns seen
+ * cannot grow (the state is then unchanged). */
 HR_EXPORT int hr_detector_feed(hr_detector *d, int64_t t, double value, double *score,
                                hr_anomaly_reason *why);
 HR_EXPORT const char *hr_detector_name(const hr_detector *d);

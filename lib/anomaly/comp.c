@@ -19,6 +19,18 @@ static size_t slot_of(int64_t t)
     return (size_t)(s / HR__SLOT_SEC) % HR__SLOTS;
 }
 
+/* Visits of slot s: 0, 1, or 2 for two and more. */
+static unsigned prof_visits(const hr__fc *f, size_t s)
+{
+    return (f->prof_n[s / 4] >> (2 * (s % 4))) & 3u;
+}
+
+static void prof_visit(hr__fc *f, size_t s)
+{
+    if (prof_visits(f, s) < 2)
+        f->prof_n[s / 4] = (uint8_t)(f->prof_n[s / 4] + (1u << (2 * (s % 4))));
+}
+
 void hr__fc_init(hr__fc *f)
 {
     memset(f, 0, sizeof *f);
@@ -38,20 +50,21 @@ void hr__fc_step(hr__fc *f, int64_t t, double x)
 {
     size_t s = slot_of(t);
     double ax = fabs(x);
-    if (f->n == 0) {
+    if (!f->started) {
         f->prev = x;
         f->quantum = INFINITY;
         f->level = x;
         f->mag = ax;
         f->expected = NAN;
         f->z = 0;
-        f->n = 1;
+        f->started = true;
         return;
     }
-    bool has_prof = f->prof_n[s] >= 2;
+    unsigned visits = prof_visits(f, s);
+    bool has_prof = visits >= 2;
     double f_ns = f->level, f_s = has_prof ? f->level + f->prof[s] : f->level;
-    f->seasonal = has_prof && f->err_s < 0.8 * f->err_ns;
-    f->expected = f->seasonal ? f_s : f_ns;
+    bool seasonal = has_prof && f->err_s < 0.8 * f->err_ns;
+    f->expected = seasonal ? f_s : f_ns;
     double sd = hr__fc_sd(f);
     double e = x - f->expected;
     f->z = e / sd;
@@ -66,16 +79,15 @@ void hr__fc_step(hr__fc *f, int64_t t, double x)
     }
     double ae = fabs(e), cap = FC_CLIP * sd;
     f->scale += FC_RATE * ((ae < cap ? ae : cap) - f->scale);
-    double dev = x - (f->prof_n[s] ? f->prof[s] : 0) - f->level;
+    double dev = x - (visits ? f->prof[s] : 0) - f->level;
     if (dev > cap) dev = cap;
     if (dev < -cap) dev = -cap;
     f->level += FC_ALPHA * dev;
-    if (f->prof_n[s] == 0)
+    if (visits == 0)
         f->prof[s] = x - f->level;
     else
         f->prof[s] += FC_GAMMA * (x - f->level - f->prof[s]);
-    if (f->prof_n[s] < UINT16_MAX) f->prof_n[s]++;
-    f->n++;
+    prof_visit(f, s);
 }
 
 /* ---- robust median / MAD ------------------------------------------------------------ */
@@ -214,12 +226,10 @@ int hr__novel_init(hr__novel *v, unsigned nb, unsigned len)
     memset(v, 0, sizeof *v);
     if (nb < 2 || nb > HR__NOVEL_NB_MAX || len < 1 || len > HR__NOVEL_LEN_MAX) return HR_EINVAL;
     size_t bits = 1, sym = 3 * (size_t)nb;
-    for (unsigned k = 0; k <= len; k++) bits *= sym; /* <= 36^3: no overflow */
-    v->bytes = (bits + 7) / 8;
-    v->seen = calloc(v->bytes, 1);
-    if (!v->seen) return HR_ENOMEM;
-    v->nb = nb;
-    v->len = len;
+    for (unsigned k = 0; k <= len; k++) bits *= sym; /* <= 36^3 < 2^16: no overflow */
+    v->bytes = (uint32_t)((bits + 7) / 8);
+    v->nb = (uint8_t)nb;
+    v->len = (uint8_t)len;
     return 0;
 }
 
@@ -227,11 +237,62 @@ void hr__novel_release(hr__novel *v)
 {
     free(v->seen);
     v->seen = NULL;
+    v->cap = v->count = 0;
+    v->bits = false;
+}
+
+/* Bytes of the first list (16 patterns); it then grows 1.5 times, in
+ * 16-byte steps. */
+#define NOVEL_LIST0 32
+
+int hr__novel_grow(hr__novel *v)
+{
+    size_t cap = v->cap ? ((size_t)v->cap * 3 / 2 + 15) / 16 * 16 : NOVEL_LIST0;
+    if (cap >= v->bytes) { /* a list this long is no smaller than the bitset */
+        uint8_t *b = calloc(v->bytes, 1);
+        if (!b) return HR_ENOMEM;
+        const uint16_t *list = v->seen;
+        for (uint32_t i = 0; i < v->count; i++) b[list[i] / 8] |= (uint8_t)(1u << (list[i] % 8));
+        free(v->seen);
+        v->seen = b;
+        v->cap = v->bytes;
+        v->bits = true;
+        return 0;
+    }
+    void *p = realloc(v->seen, cap);
+    if (!p) return HR_ENOMEM;
+    v->seen = p;
+    v->cap = (uint32_t)cap;
+    return 0;
+}
+
+/* Mark pattern idx seen; true when it was not yet. */
+static bool novel_mark(hr__novel *v, size_t idx)
+{
+    if (v->bits) {
+        uint8_t *b = v->seen, bit = (uint8_t)(1u << (idx % 8));
+        if (b[idx / 8] & bit) return false;
+        b[idx / 8] |= bit;
+        return true;
+    }
+    uint16_t *list = v->seen;
+    size_t lo = 0, n = v->count; /* lo: the first entry >= idx (no branch in the loop) */
+    if (n > 0) {
+        const uint16_t *b = list;
+        for (; n > 1; n -= n / 2) b = b[n / 2] < idx ? b + n / 2 : b;
+        lo = (size_t)(b - list) + (*b < idx);
+    }
+    if (lo < v->count && list[lo] == idx) return false;
+    /* hr__novel_reserve made room for this one */
+    memmove(list + lo + 1, list + lo, (v->count - lo) * sizeof *list);
+    list[lo] = (uint16_t)idx;
+    v->count++;
+    return true;
 }
 
 double hr__novel_step(hr__novel *v, double x)
 {
-    if (v->n++ == 0) v->vmin = v->vmax = x;
+    if (!v->started) v->vmin = v->vmax = x, v->started = true;
     if (x < v->vmin) v->vmin = x;
     if (x > v->vmax) v->vmax = x;
     double rg = v->vmax - v->vmin;
@@ -246,27 +307,24 @@ double hr__novel_step(hr__novel *v, double x)
         v->base = rg;
         v->origin = v->vmin;
         v->nh = 0;
-        memset(v->seen, 0, v->bytes);
+        v->count = 0;
+        if (v->bits) memset(v->seen, 0, v->bytes);
     }
     if (v->width == 0) return 0;
     /* Bucket nb is the range's low end; [0, 3 nb) covers a range up to
      * twice the base on either side of it (edges clamp). */
     double q = floor((x - v->origin) / v->width) + v->nb;
-    unsigned sym = 3 * v->nb;
+    unsigned sym = 3u * v->nb;
     unsigned b = !(q > 0) ? 0 : q > sym - 1 ? sym - 1 : (unsigned)q; /* NaN: 0 */
     if (v->nh == v->len) {
         size_t idx = 0;
         for (unsigned k = 0; k < v->len; k++) idx = idx * sym + v->hist[k];
         idx = idx * sym + b;
-        uint8_t bit = (uint8_t)(1u << (idx % 8));
-        if (!(v->seen[idx / 8] & bit)) {
-            out = 1;
-            v->seen[idx / 8] |= bit;
-        }
-        memmove(v->hist, v->hist + 1, (v->len - 1) * sizeof v->hist[0]);
-        v->hist[v->len - 1] = b;
+        if (novel_mark(v, idx)) out = 1;
+        memmove(v->hist, v->hist + 1, (v->len - 1u) * sizeof v->hist[0]);
+        v->hist[v->len - 1] = (uint8_t)b;
     } else {
-        v->hist[v->nh++] = b;
+        v->hist[v->nh++] = (uint8_t)b;
     }
     return out;
 }
@@ -277,14 +335,15 @@ void hr__lik_init(hr__lik *l, double rate, size_t warm)
 {
     memset(l, 0, sizeof *l);
     l->rate = rate;
-    l->warm = warm;
+    l->warm = (uint32_t)warm;
 }
 
 double hr__lik_step(hr__lik *l, double raw)
 {
-    l->sum += raw - l->ring[l->pos];
-    l->ring[l->pos] = raw;
-    l->pos = (l->pos + 1) % HR__LIK_SHORT;
+    uint16_t bit = (uint16_t)(1u << l->pos);
+    l->sum += raw - ((l->ring & bit) ? 1.0 : 0.0);
+    l->ring = raw > 0 ? (uint16_t)(l->ring | bit) : (uint16_t)(l->ring & ~bit);
+    l->pos = (uint8_t)((l->pos + 1) % HR__LIK_SHORT);
     l->n++;
     size_t k = l->n < HR__LIK_SHORT ? l->n : HR__LIK_SHORT;
     double avg = l->sum / (double)k;

@@ -17,14 +17,15 @@
 typedef struct hr__fc {
     double level, scale;  /* level; EW mean absolute residual */
     double err_ns, err_s; /* EW mean |error| without / with the profile */
-    double prof[HR__SLOTS];
-    uint16_t prof_n[HR__SLOTS];
     double mag;           /* EW mean |x|: a floor for the scale */
     double prev, quantum; /* last value; smallest non-zero change seen */
-    size_t n;
     /* last forecast */
     double expected, z;
-    bool seasonal;
+    double prof[HR__SLOTS];
+    /* visits of each slot, 2 bits a slot, saturating at 2 (all the step
+     * asks is none, one, or two and more) */
+    uint8_t prof_n[HR__SLOTS / 4];
+    bool started;
 } hr__fc;
 void hr__fc_init(hr__fc *f);
 /* Forecast x at time t, score it (f->expected, f->z), then learn it. */
@@ -74,12 +75,15 @@ void hr__bocpd_step(hr__bocpd *b, double z);
  * spread of that average (EW, rate `rate`); the output is
  * log(1e-10 + Q) / log(1e-10) with Q the normal tail beyond the average. */
 typedef struct hr__lik {
-    double ring[HR__LIK_SHORT];
-    size_t pos, n;
     double sum, mean, var, rate;
-    size_t warm; /* samples before any output */
+    size_t n;
+    uint32_t warm; /* samples before any output */
+    uint16_t ring; /* the last HR__LIK_SHORT raw scores, one bit each */
+    uint8_t pos;
 } hr__lik;
+/* warm <= UINT32_MAX. */
 void hr__lik_init(hr__lik *l, double rate, size_t warm);
+/* raw is 0 or 1 (the novelty's output; the ring keeps one bit each). */
 double hr__lik_step(hr__lik *l, double raw);
 
 /* Novelty of short value patterns: each value is quantised into buckets of
@@ -91,25 +95,39 @@ double hr__lik_step(hr__lik *l, double raw);
  * bucket keeps its meaning; values beyond the buckets fall into the edge
  * ones; the step that sets them again returns 1 too (a value that outgrew
  * the buckets is new), and `grew` tells when buckets were set (the first
- * time included). Memory: a bitset of (3 nb)^(len + 1) bits, fixed at init. */
+ * time included). Memory: the patterns seen since the buckets were set, as
+ * a sorted list of 2-byte indices that grows by half as it fills, replaced by a
+ * bitset of (3 nb)^(len + 1) bits once the list would be as large (at most
+ * 1,728 bytes; on NAB's 28 files a median of about 240 bytes). */
 #define HR__NOVEL_NB_MAX  12
 #define HR__NOVEL_LEN_MAX 2
 #define HR__NOVEL_REGROW  2.0
 typedef struct hr__novel {
-    uint8_t *seen; /* bitset of patterns seen (owned) */
-    size_t bytes;
-    unsigned nb, len;
+    void *seen;      /* patterns seen (owned): uint16_t list, or a bitset */
+    uint32_t cap;    /* bytes allocated at `seen` */
+    uint32_t count;  /* entries in the list */
+    uint32_t bytes;  /* bytes of the bitset */
+    uint8_t nb, len; /* buckets; buckets of context */
+    uint8_t nh;      /* buckets in hist (<= len) */
+    bool bits;       /* `seen` is the bitset */
+    bool grew;       /* the last step set the buckets */
+    bool started;
+    uint8_t hist[HR__NOVEL_LEN_MAX];
     double vmin, vmax;          /* range seen so far */
     double origin, width, base; /* buckets: low end, width, range they were set on */
-    unsigned hist[HR__NOVEL_LEN_MAX];
-    unsigned nh; /* buckets in hist (<= len) */
-    bool grew;   /* the last step set the buckets */
-    size_t n;
 } hr__novel;
 /* nb in [2, HR__NOVEL_NB_MAX], len in [1, HR__NOVEL_LEN_MAX]; HR_EINVAL
- * otherwise, HR_ENOMEM. Release with hr__novel_release (NULL-safe fields). */
+ * otherwise. Allocates nothing; release with hr__novel_release. */
 int hr__novel_init(hr__novel *v, unsigned nb, unsigned len);
-void hr__novel_release(hr__novel *v);
+void hr__novel_release(hr__novel *v); /* idempotent */
+/* Make room for one more pattern: HR_ENOMEM (nothing changed) or 0. Call
+ * it before every step: the step itself never allocates. hr__novel_grow
+ * is its slow path (a full list grows, or becomes the bitset). */
+int hr__novel_grow(hr__novel *v);
+static inline int hr__novel_reserve(hr__novel *v)
+{
+    return v->bits || 2 * ((size_t)v->count + 1) <= v->cap ? 0 : hr__novel_grow(v);
+}
 /* 1 when x completes a pattern never seen before or outgrew the buckets,
  * 0 otherwise (no pattern until len + 1 values have been bucketed on the
  * current buckets). */

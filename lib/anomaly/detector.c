@@ -42,11 +42,11 @@ int hr_detector_new(const char *name, const hr_detector_opts *opts, hr_detector 
     hr_detector *d = calloc(1, sizeof *d);
     if (!d) return hr_error_set(err, HR_ENOMEM, "out of memory");
     d->ops = ops;
-    if (opts) d->opts = *opts;
-    d->opts.model[HR_DETECTOR_SPEC_MAX - 1] = '\0';
     d->last_t = INT64_MIN;
-    if (colon) memcpy(d->params, colon + 1, strlen(colon + 1) + 1);
-    int rc = ops->init(d, err);
+    hr_detector_opts o = {0};
+    if (opts) o = *opts;
+    o.model[HR_DETECTOR_SPEC_MAX - 1] = '\0';
+    int rc = ops->init(d, &o, colon ? colon + 1 : "", err);
     if (rc < 0) {
         free(d);
         return rc;
@@ -66,11 +66,13 @@ int hr_detector_feed(hr_detector *d, int64_t t, double value, double *score, hr_
 {
     if (!d || !score || isinf(value) || t < d->last_t) return HR_EINVAL;
     hr_anomaly_reason r;
-    d->last_t = t;
     if (isnan(value))
         hr__reason_plain(&r, d->ops->name, value, 0.0);
-    else
-        d->ops->feed(d, t, value, &r);
+    else {
+        int rc = d->ops->feed(d, t, value, &r);
+        if (rc < 0) return rc;
+    }
+    d->last_t = t;
     d->n++;
     if (!(r.score >= 0)) r.score = 0; /* NaN guard */
     if (r.score > 1) r.score = 1;

@@ -156,72 +156,110 @@ static double surprise_score(surprise *s, double p, size_t n, double *u_out)
     return score;
 }
 
-typedef struct ens {
-    int which; /* NCH: the ensemble; else one channel alone */
+/* A single detector (which < NCH): one channel's statistic and its tail. */
+typedef struct single {
+    int which;
     hr__fc fc;
     hr__rmed rm;
     hr__cusum cu;
     hr__bocpd bo;
     double ring[ENS_AVG], ring_sum;
     size_t ring_pos;
-    hr__tail tail[NCH];
-    surprise out;
-    /* the ensemble */
-    ens_par par;
-    hr__cusum ecu;             /* the ensemble's CUSUM (its own k and h) */
-    float slot_max[HR__SLOTS]; /* time-of-day maximum of the CUSUM statistic */
-    double rec;                /* CUSUM statistic's recent maximum */
-    double vmin, vmax;         /* range seen so far */
-    double rlo, rhi;           /* the range rule's last interval */
-    size_t hold;               /* hold-off samples left */
-    hr__novel nov;             /* pattern novelty (a bitset only when nw > 0 or gate < 1) */
-    hr__lik nlik;              /* its likelihood */
-    size_t last_novel;         /* sample index of the last new pattern */
-    bool any_novel;            /* a new pattern was seen */
+    surprise out; /* the tail of the channel's statistic */
     /* residual with an engine model */
     hr_model *model;
     hr_forecast f;
     double *warm;
     size_t nwarm, need;
     double m_expected, m_lo, m_hi, m_z;
+} single;
+
+/* The ensemble, in one allocation: this struct, then the parameters when
+ * they are not the defaults, then the time-of-day maxima when sdecay > 0;
+ * the pattern list of `nov` is the only other block. */
+typedef struct ens {
+    const ens_par *par; /* ens_default, or the copy after this struct */
+    float *slot_max;    /* [HR__SLOTS] time-of-day maximum of the CUSUM statistic, or NULL */
+    hr__fc fc;
+    hr__cusum ecu;     /* the ensemble's CUSUM (its own k and h) */
+    double rec;        /* CUSUM statistic's recent maximum */
+    double vmin, vmax; /* range seen so far */
+    size_t last_novel; /* sample index of the last new pattern */
+    uint32_t hold;     /* hold-off samples left (<= 1e6) */
+    bool use_nov;      /* pattern novelty on (nw > 0 or gate < 1) */
+    bool any_novel;    /* a new pattern was seen */
+    hr__novel nov;     /* pattern novelty */
+    hr__lik nlik;      /* its likelihood */
 } ens;
 
-static int ens_new(hr_detector *d, int which, hr_error *err)
+static int ens_init(hr_detector *d, const hr_detector_opts *opts, const char *params, hr_error *err)
 {
-    ens *e = calloc(1, sizeof *e);
+    (void)opts;
+    ens_par par;
+    int prc = ens_par_parse(params, &par, err);
+    if (prc < 0) return prc;
+    bool own = params[0] != '\0';
+    size_t off_par = sizeof(ens), off_slot = off_par + (own ? sizeof(ens_par) : 0);
+    size_t size = off_slot + (par.sdecay > 0 ? HR__SLOTS * sizeof(float) : 0);
+    char *mem = calloc(1, size);
+    if (!mem) return hr_error_set(err, HR_ENOMEM, "detector: out of memory");
+    ens *e = (void *)mem;
+    if (own) {
+        ens_par *copy = (void *)(mem + off_par);
+        *copy = par;
+        e->par = copy;
+    } else {
+        e->par = &ens_default;
+    }
+    if (par.sdecay > 0) e->slot_max = (void *)(mem + off_slot);
+    hr__cusum_init(&e->ecu, par.k, par.h);
+    hr__lik_init(&e->nlik, par.nrate, ENS_WARM);
+    e->use_nov = par.nw > 0 || par.gate < 1;
+    int nrc = hr__novel_init(&e->nov, (unsigned)par.nb, (unsigned)par.nlen);
+    if (nrc < 0) { /* nb and nlen were range-checked by ens_par_parse */
+        free(mem);
+        return hr_error_set(err, nrc, "ensemble: bad pattern parameters");
+    }
+    hr__fc_init(&e->fc);
+    d->impl = e;
+    return 0;
+}
+
+static size_t ens_bytes(const hr_detector *d)
+{
+    const ens *e = d->impl;
+    return sizeof *e + (e->par != &ens_default ? sizeof(ens_par) : 0) +
+           (e->slot_max ? HR__SLOTS * sizeof(float) : 0) + e->nov.cap;
+}
+
+static void ens_release(hr_detector *d)
+{
+    ens *e = d->impl;
+    if (!e) return;
+    hr__novel_release(&e->nov);
+    free(e);
+}
+
+static int single_new(hr_detector *d, int which, const hr_detector_opts *opts, hr_error *err)
+{
+    single *e = calloc(1, sizeof *e);
     if (!e) return hr_error_set(err, HR_ENOMEM, "detector: out of memory");
     e->which = which;
-    int prc = ens_par_parse(d->params, &e->par, err);
-    if (prc < 0) {
-        free(e);
-        d->impl = NULL;
-        return prc;
-    }
-    hr__cusum_init(&e->ecu, e->par.k, e->par.h);
-    hr__lik_init(&e->nlik, e->par.nrate, ENS_WARM);
-    if (which == NCH && (e->par.nw > 0 || e->par.gate < 1)) {
-        int nrc = hr__novel_init(&e->nov, (unsigned)e->par.nb, (unsigned)e->par.nlen);
-        if (nrc < 0) {
-            free(e);
-            d->impl = NULL;
-            return hr_error_set(err, nrc, "ensemble: out of memory");
-        }
-    }
     hr__fc_init(&e->fc);
     hr__rmed_init(&e->rm);
     hr__cusum_init(&e->cu, CUSUM_K, CUSUM_H);
     hr__bocpd_init(&e->bo, BOCPD_HAZARD);
     d->impl = e;
-    if (which != CH_RESID || !d->opts.model[0]) return 0;
+    if (which != CH_RESID || !opts->model[0]) return 0;
     /* The engine's online update: fit on the first `warmup` values. */
     static const double lv[2] = {0.025, 0.975};
-    e->need = d->opts.warmup ? d->opts.warmup : 288;
+    e->need = opts->warmup ? opts->warmup : 288;
     if (e->need < 8 || e->need > 100000) {
         free(e);
         d->impl = NULL;
         return hr_error_set(err, HR_EINVAL, "residual: warmup must be in [8, 100000]");
     }
-    int rc = hr_model_new(d->opts.model, NULL, &e->model, err);
+    int rc = hr_model_new(opts->model, NULL, &e->model, err);
     if (rc == 0) rc = hr_forecast_init(&e->f, 1, lv, 2, err);
     if (rc == 0 && !(e->warm = malloc(e->need * sizeof *e->warm)))
         rc = hr_error_set(err, HR_ENOMEM, "residual: out of memory");
@@ -237,25 +275,24 @@ static int ens_new(hr_detector *d, int which, hr_error *err)
     return 0;
 }
 
-static size_t ens_bytes(const hr_detector *d)
+static size_t single_bytes(const hr_detector *d)
 {
-    const ens *e = d->impl;
-    return sizeof *e + (e->warm ? e->need * sizeof *e->warm : 0) + e->nov.bytes;
+    const single *e = d->impl;
+    return sizeof *e + (e->warm ? e->need * sizeof *e->warm : 0);
 }
 
-static void ens_release(hr_detector *d)
+static void single_release(hr_detector *d)
 {
-    ens *e = d->impl;
+    single *e = d->impl;
     if (!e) return;
     hr_forecast_release(&e->f);
     hr_model_free(e->model);
     free(e->warm);
-    hr__novel_release(&e->nov);
     free(e);
 }
 
 /* The engine-model residual: z from the predictive 95 % interval. */
-static void model_step(ens *e, double x)
+static void model_step(single *e, double x)
 {
     e->m_z = 0;
     if (e->nwarm < e->need) {
@@ -292,12 +329,14 @@ static double slot_near_max(const float *v, size_t slot, size_t nb)
 
 /* The ensemble's score for sample x (the n-th fed) at time-of-day slot
  * `slot`, after its CUSUM has seen it; *range is set when the range rule
- * fired, *novel when the pattern novelty gave the score. */
-static double ensemble_score(ens *e, size_t n, size_t slot, double x, bool *range, bool *novel)
+ * fired (its interval in *rlo, *rhi), *novel when the pattern novelty gave
+ * the score. */
+static double ensemble_score(ens *e, size_t n, size_t slot, double x, bool *range, double *rlo,
+                             double *rhi, bool *novel)
 {
-    const ens_par *p = &e->par;
+    const ens_par *p = e->par;
     double st = e->ecu.stat, m = e->rec;
-    if (p->sdecay > 0) {
+    if (e->slot_max) { /* sdecay > 0 */
         m = fmax(m, slot_near_max(e->slot_max, slot, (size_t)p->snb));
         e->slot_max[slot] = (float)fmax(e->slot_max[slot] * p->sdecay, st);
     }
@@ -305,7 +344,7 @@ static double ensemble_score(ens *e, size_t n, size_t slot, double x, bool *rang
     e->rec = fmax(e->rec * p->decay, st);
     double s = n < ENS_WARM ? 0 : r < 1 ? 0.5 * r : 1 - 0.5 / r;
     *novel = false;
-    if (e->nov.seen) {
+    if (e->use_nov) {
         double raw = hr__novel_step(&e->nov, x);
         if (raw > 0 || e->nov.grew) e->last_novel = n, e->any_novel = true;
         /* the gate: a record with no new pattern in the last `gm` samples */
@@ -320,7 +359,7 @@ static double ensemble_score(ens *e, size_t n, size_t slot, double x, bool *rang
         double tol = (e->vmax - e->vmin) * p->tol;
         if (ex > tol) {
             s = 1, *range = true;
-            e->rlo = e->vmin - tol, e->rhi = e->vmax + tol;
+            *rlo = e->vmin - tol, *rhi = e->vmax + tol;
         }
     }
     if (n <= 1 || x > e->vmax) e->vmax = x;
@@ -329,14 +368,45 @@ static double ensemble_score(ens *e, size_t n, size_t slot, double x, bool *rang
         e->hold--;
         s *= p->damp;
     } else if (s >= p->hold_at) {
-        e->hold = (size_t)p->hold;
+        e->hold = (uint32_t)p->hold;
     }
     return s;
 }
 
-/* A single detector's score: its statistic's surprise (record rule). */
-static double single_score(ens *e, size_t n, double x, double z, int *best)
+/* The reason from the built-in forecast. */
+static void fc_reason(hr_anomaly_reason *why, const char *det, double s, const hr__fc *fc, double x)
 {
+    double sd = hr__fc_sd(fc);
+    *why = (hr_anomaly_reason){
+        det, s, fc->expected, fc->expected - Z95 * sd, fc->expected + Z95 * sd, x, NULL};
+}
+
+static int ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why)
+{
+    ens *e = d->impl;
+    if (e->use_nov && hr__novel_reserve(&e->nov) < 0) return HR_ENOMEM;
+    hr__fc_step(&e->fc, t, x);
+    bool range = false, novel = false;
+    double rlo = NAN, rhi = NAN;
+    hr__cusum_step(&e->ecu, e->fc.z);
+    double s = ensemble_score(e, d->n, ens_slot(t), x, &range, &rlo, &rhi, &novel);
+    if (range) /* the interval: the range seen before x, widened by the tolerance */
+        *why = (hr_anomaly_reason){"range", s, e->fc.expected, rlo, rhi, x, NULL};
+    else
+        fc_reason(why, ch_name[novel ? CH_NOVEL : CH_CUSUM], s, &e->fc, x);
+    return 0;
+}
+
+/* A single detector's feed: its statistic's surprise (record rule). */
+static int single_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why)
+{
+    single *e = d->impl;
+    hr__fc_step(&e->fc, t, x);
+    double z = e->fc.z;
+    if (e->model) model_step(e, x);
+    bool engine = e->model && e->nwarm == e->need;
+    if (engine) z = e->m_z;
+    hr__cusum_step(&e->cu, z);
     if (e->which == CH_BOCPD) hr__bocpd_step(&e->bo, z);
     if (e->which == CH_EWMA) hr__rmed_step(&e->rm, x);
     double az = fmin(fabs(z), 10);
@@ -344,85 +414,59 @@ static double single_score(ens *e, size_t n, double x, double z, int *best)
     e->ring[e->ring_pos] = az;
     e->ring_pos = (e->ring_pos + 1) % ENS_AVG;
     double stat[NCH] = {fabs(z), e->ring_sum / ENS_AVG, e->cu.stat, e->bo.cp, fabs(e->rm.z)};
-    *best = e->which;
-    return surprise_score(&e->out, hr__tail_step(&e->tail[e->which], stat[e->which]), n, NULL);
-}
-
-static void ens_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why)
-{
-    ens *e = d->impl;
-    hr__fc_step(&e->fc, t, x);
-    double z = e->fc.z;
-    if (e->model) model_step(e, x);
-    bool engine = e->model && e->nwarm == e->need;
-    if (engine) z = e->m_z;
-    int best = CH_CUSUM;
-    bool range = false, novel = false;
-    double s;
-    if (e->which == NCH) {
-        size_t slot = ens_slot(t);
-        hr__cusum_step(&e->ecu, z);
-        s = ensemble_score(e, d->n, slot, x, &range, &novel);
-        if (novel) best = CH_NOVEL;
-    } else {
-        hr__cusum_step(&e->cu, z);
-        s = single_score(e, d->n, x, z, &best);
-    }
-    if (range) { /* the interval: the range seen before x, widened by the tolerance */
-        *why = (hr_anomaly_reason){"range", s, e->fc.expected, e->rlo, e->rhi, x, NULL};
-        return;
-    }
-    if (best == CH_EWMA) {
+    double s = surprise_score(&e->out, hr__tail_step(&e->out.tail, stat[e->which]), d->n, NULL);
+    if (e->which == CH_EWMA) {
         double sd = hr__rmed_sd(&e->rm);
-        *why = (hr_anomaly_reason){ch_name[best],        s, e->rm.med, e->rm.med - Z95 * sd,
+        *why = (hr_anomaly_reason){d->ops->name,         s, e->rm.med, e->rm.med - Z95 * sd,
                                    e->rm.med + Z95 * sd, x, NULL};
     } else if (engine) {
-        *why = (hr_anomaly_reason){ch_name[best], s, e->m_expected, e->m_lo, e->m_hi, x, NULL};
+        *why = (hr_anomaly_reason){d->ops->name, s, e->m_expected, e->m_lo, e->m_hi, x, NULL};
     } else {
-        double sd = hr__fc_sd(&e->fc);
-        *why = (hr_anomaly_reason){ch_name[best],
-                                   s,
-                                   e->fc.expected,
-                                   e->fc.expected - Z95 * sd,
-                                   e->fc.expected + Z95 * sd,
-                                   x,
-                                   NULL};
+        fc_reason(why, d->ops->name, s, &e->fc, x);
     }
-    why->detector = e->which == NCH ? ch_name[best] : d->ops->name;
+    return 0;
 }
 
-static int init_ensemble(hr_detector *d, hr_error *err)
+static int init_residual(hr_detector *d, const hr_detector_opts *o, const char *p, hr_error *err)
 {
-    return ens_new(d, NCH, err);
+    (void)p;
+    return single_new(d, CH_RESID, o, err);
 }
-static int init_residual(hr_detector *d, hr_error *err)
+static int init_ewma(hr_detector *d, const hr_detector_opts *o, const char *p, hr_error *err)
 {
-    return ens_new(d, CH_RESID, err);
+    (void)p;
+    return single_new(d, CH_EWMA, o, err);
 }
-static int init_ewma(hr_detector *d, hr_error *err)
+static int init_cusum(hr_detector *d, const hr_detector_opts *o, const char *p, hr_error *err)
 {
-    return ens_new(d, CH_EWMA, err);
+    (void)p;
+    return single_new(d, CH_CUSUM, o, err);
 }
-static int init_cusum(hr_detector *d, hr_error *err)
+static int init_bocpd(hr_detector *d, const hr_detector_opts *o, const char *p, hr_error *err)
 {
-    return ens_new(d, CH_CUSUM, err);
+    (void)p;
+    return single_new(d, CH_BOCPD, o, err);
 }
-static int init_bocpd(hr_detector *d, hr_error *err)
-{
-    return ens_new(d, CH_BOCPD, err);
-}
+
+const struct hr_detector_ops hr__ensemble_detector = {
+    .name = "ensemble",
+    .summary = "CUSUM record, pattern novelty, range rule, hold-off (default)",
+    .init = ens_init,
+    .feed = ens_feed,
+    .state_bytes = ens_bytes,
+    .release = ens_release,
+};
 
 #define DETECTOR(id, nm, sum)                                                                      \
     const struct hr_detector_ops hr__##id##_detector = {                                           \
         .name = nm,                                                                                \
         .summary = sum,                                                                            \
         .init = init_##id,                                                                         \
-        .feed = ens_feed,                                                                          \
-        .state_bytes = ens_bytes,                                                                  \
-        .release = ens_release,                                                                    \
+        .feed = single_feed,                                                                       \
+        .state_bytes = single_bytes,                                                               \
+        .release = single_release,                                                                 \
     }
 
-DETECTOR(ensemble, "ensemble", "CUSUM record, pattern novelty, range rule, hold-off (default)");
 DETECTOR(residual, "residual", "one-step forecast residual (level + daily profile, or --model)");
 DETECTOR(ewma, "ewma", "robust EWMA control limits: streaming median and MAD");
 DETECTOR(cusum, "cusum", "two-sided CUSUM of standardised forecast residuals");

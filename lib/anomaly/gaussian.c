@@ -20,7 +20,6 @@ typedef struct wg {
     size_t nwin;
     double buf[WG_STEP];
     size_t nbuf;
-    double scratch[WG_WINDOW];
     double mean, std;
 } wg;
 
@@ -47,14 +46,34 @@ static double pairwise_sum(const double *a, size_t n)
     return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
 }
 
+/* pairwise_sum of (a[i] - m)^2, the squares made where they are added (the
+ * same additions in the same order, without an array of squares). */
+static double pairwise_sq(const double *a, size_t n, double m)
+{
+    if (n < 8) {
+        double res = 0.;
+        for (size_t i = 0; i < n; i++) res += (a[i] - m) * (a[i] - m);
+        return res;
+    }
+    if (n <= 128) {
+        double r[8], res;
+        size_t i;
+        for (i = 0; i < 8; i++) r[i] = (a[i] - m) * (a[i] - m);
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (size_t k = 0; k < 8; k++) r[k] += (a[i + k] - m) * (a[i + k] - m);
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += (a[i] - m) * (a[i] - m);
+        return res;
+    }
+    size_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sq(a, n2, m) + pairwise_sq(a + n2, n - n2, m);
+}
+
 static void update_window(wg *w)
 {
     w->mean = pairwise_sum(w->win, w->nwin) / (double)w->nwin;
-    for (size_t i = 0; i < w->nwin; i++) {
-        double d = w->win[i] - w->mean;
-        w->scratch[i] = d * d;
-    }
-    w->std = sqrt(pairwise_sum(w->scratch, w->nwin) / (double)w->nwin);
+    w->std = sqrt(pairwise_sq(w->win, w->nwin, w->mean) / (double)w->nwin);
     if (w->std == 0.0) w->std = 0.000001;
 }
 
@@ -66,8 +85,9 @@ static double normal_probability(double x, double mean, double std)
     return 0.5 * erfc(z / sqrt(2.0));
 }
 
-static int wg_init(hr_detector *d, hr_error *err)
+static int wg_init(hr_detector *d, const hr_detector_opts *opts, const char *params, hr_error *err)
 {
+    (void)opts, (void)params;
     wg *w = calloc(1, sizeof *w);
     if (!w) return hr_error_set(err, HR_ENOMEM, "gaussian: out of memory");
     w->std = 1;
@@ -75,7 +95,7 @@ static int wg_init(hr_detector *d, hr_error *err)
     return 0;
 }
 
-static void wg_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why)
+static int wg_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why)
 {
     (void)t;
     wg *w = d->impl;
@@ -99,6 +119,7 @@ static void wg_feed(hr_detector *d, int64_t t, double x, hr_anomaly_reason *why)
         }
     }
     *why = (hr_anomaly_reason){"gaussian", score, mean, lo, hi, x, NULL};
+    return 0;
 }
 
 static size_t wg_bytes(const hr_detector *d)

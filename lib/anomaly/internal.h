@@ -9,22 +9,22 @@
 
 struct hr_detector {
     const struct hr_detector_ops *ops;
-    hr_detector_opts opts;
     int64_t last_t;
     size_t n;   /* samples fed (NaN included) */
     void *impl; /* the detector's own state */
-    /* Developer parameters: the text after "name:" in the spec given to
-     * hr_detector_new ("" when none); only the ensemble reads them. */
-    char params[HR_DETECTOR_PARAMS_MAX];
 };
 
 struct hr_detector_ops {
     const char *name;
     const char *summary;
-    /* Validate d->opts and allocate d->impl. */
-    int (*init)(struct hr_detector *d, hr_error *err);
-    /* One finite sample; fills *why (score included, in [0, 1]). */
-    void (*feed)(struct hr_detector *d, int64_t t, double x, hr_anomaly_reason *why);
+    /* Validate the options and allocate d->impl. `params` is the text
+     * after "name:" in the spec given to hr_detector_new ("" when none;
+     * only the ensemble reads it); neither pointer is kept. */
+    int (*init)(struct hr_detector *d, const hr_detector_opts *opts, const char *params,
+                hr_error *err);
+    /* One finite sample; fills *why (score included, in [0, 1]). 0, or
+     * HR_ENOMEM with the state unchanged. */
+    int (*feed)(struct hr_detector *d, int64_t t, double x, hr_anomaly_reason *why);
     /* Bytes held in impl. */
     size_t (*state_bytes)(const struct hr_detector *d);
     void (*release)(struct hr_detector *d); /* NULL-safe on a half-built impl */

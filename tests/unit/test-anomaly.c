@@ -123,12 +123,12 @@ static void test_bad_and_flat(void **state)
         assert_int_equal(hr_detector_feed(d, 1000 + 300 * 401, 50.0, &s, &why), 0);
         if (strcmp(names[k], "bocpd") != 0 && strcmp(names[k], "cusum") != 0)
             if (!(s > 0.9)) fail_msg("%s: step scored %g", names[k], s);
-        /* Fixed state: 15.3 KB for the single detectors, plus the pattern
-         * bitset (1,728 bytes) for the ensemble. */
+        /* State: 3,856 bytes for the ensemble plus its list of patterns
+         * (here the first, 32 bytes); 5.3 KB for the single detectors. */
         if (!strcmp(names[k], "ensemble"))
-            assert_true(hr_detector_state_bytes(d) < 18 * 1024);
+            assert_true(hr_detector_state_bytes(d) <= 3888);
         else if (strcmp(names[k], "gaussian") != 0)
-            assert_true(hr_detector_state_bytes(d) < 16 * 1024);
+            assert_true(hr_detector_state_bytes(d) < 6 * 1024);
         hr_detector_free(d);
     }
     hr_detector_opts o = {.model = "nosuch"};
@@ -360,6 +360,7 @@ static void test_novel(void **state)
      * patterns forgotten, so 0 (8) only fills the context, then (16, 8, 16)
      * and (8, 16, 8) are new, and (16, 8, 16) again is not. */
     for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
+        assert_int_equal(hr__novel_reserve(&v), 0);
         if (hr__novel_step(&v, x[i]) != want[i])
             fail_msg("step %zu (x %g): got %g, want %g", i, x[i], 1 - want[i], want[i]);
         if (v.grew != (i == 1 || i == 10)) fail_msg("step %zu: grew %d", i, v.grew);
@@ -369,8 +370,11 @@ static void test_novel(void **state)
     hr__novel_release(&v); /* NULL-safe after release */
     /* A huge range does not overflow the bucket index. */
     assert_int_equal(hr__novel_init(&v, 6, 1), 0);
+    assert_int_equal(hr__novel_reserve(&v), 0);
     assert_int_equal(hr__novel_step(&v, -1e308), 0);
+    assert_int_equal(hr__novel_reserve(&v), 0);
     assert_int_equal(hr__novel_step(&v, 1e308), 0);
+    assert_int_equal(hr__novel_reserve(&v), 0);
     assert_int_equal(hr__novel_step(&v, 0), 1);
     hr__novel_release(&v);
     /* The likelihood: nothing during the warm-up; then a flat stream gives
@@ -382,6 +386,60 @@ static void test_novel(void **state)
     /* after the warm-up a flat average sits at the mean: tail 0.5 */
     assert_near(hr__lik_step(&l, 0), log(1e-10 + 0.5) / log(1e-10), 1e-15);
     assert_near(hr__lik_step(&l, 1), 1, 0);
+}
+
+/* The patterns seen are a sorted list, then a bitset once the list would
+ * be as large: the answers match a plain table of the patterns seen, on
+ * both sides of the switch and after the buckets are set again. 12 buckets
+ * of width 1 from 0 (set by 0 then 12: bucket of x = x + 12); values in
+ * [-6, 17] keep the range within twice 12, so 24^3 patterns can occur. */
+static void test_novel_list(void **state)
+{
+    (void)state;
+    hr__novel v;
+    assert_int_equal(hr__novel_init(&v, 12, 2), 0);
+    static bool seen[36 * 36 * 36];
+    uint64_t seed = 7;
+    unsigned h0 = 24, h1 = 0; /* the reference's context (12 -> bucket 24) */
+    bool listed = false;
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(hr__novel_reserve(&v), 0);
+        assert_near(hr__novel_step(&v, pass ? 100 : 0), pass, 0); /* 100: buckets set again */
+        if (pass) {
+            /* new buckets: width 106 / 12 from -6, the patterns forgotten */
+            memset(seen, 0, sizeof seen);
+            assert_near(v.width, 106.0 / 12, 0);
+            assert_int_equal(v.nh, 1);
+            h0 = v.hist[0];
+        } else {
+            assert_int_equal(hr__novel_reserve(&v), 0);
+            assert_near(hr__novel_step(&v, 12), 0, 0);
+        }
+        int nstep = under_valgrind() ? 4000 : 20000;
+        for (int i = 0; i < nstep; i++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            double x = pass ? -6 + 106.0 * (double)(seed >> 40) / (double)(1u << 24)
+                            : (double)((seed >> 33) % 24) - 6;
+            double q = floor((x - v.origin) / v.width) + 12;
+            unsigned b = q < 0 ? 0 : q > 35 ? 35 : (unsigned)q;
+            double want = 0;
+            if (i > 0) { /* the first value only fills the context */
+                size_t idx = ((size_t)h0 * 36 + h1) * 36 + b;
+                want = !seen[idx];
+                seen[idx] = true;
+                h0 = h1;
+            }
+            h1 = b;
+            listed |= !v.bits && v.count > 100;
+            assert_int_equal(hr__novel_reserve(&v), 0);
+            double got = hr__novel_step(&v, x);
+            if (got != want) fail_msg("pass %d step %d: got %g, want %g", pass, i, got, want);
+        }
+        assert_true(v.bits); /* more than 2,916 patterns: the bitset */
+        assert_int_equal(v.cap, 36 * 36 * 36 / 8);
+    }
+    assert_true(listed);
+    hr__novel_release(&v);
 }
 
 /* The pattern part on art_increase_spike_density (spikes of the usual
@@ -479,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_ensemble_nab_subset),
         cmocka_unit_test(test_ensemble_time_of_day),
         cmocka_unit_test(test_novel),
+        cmocka_unit_test(test_novel_list),
         cmocka_unit_test(test_ensemble_pattern),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
