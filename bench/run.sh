@@ -113,3 +113,7 @@ bench/sim.sh "$hr" "$shared"
 echo
 echo "headroom serve: ingestion, reads, storage, memory (bench/serve.sh)"
 "$here/serve.sh" "$hr" "$shared"
+
+echo
+echo "headroom serve: memory with anomaly detection on every series (bench/serve-anomaly.sh)"
+"$here/serve-anomaly.sh" "$hr" "$shared"
