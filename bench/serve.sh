@@ -14,7 +14,7 @@ batches=${4:-3000}
 clients=${5:-8}
 traces="$shared/planetlab/20110303"
 [[ -d "$traces" ]] || { echo "bench: $traces not found" >&2; exit 1; }
-bench="$(dirname "$hr")/bench-serve"
+bench=${BENCH_SERVE:-"$(dirname "$hr")/bench-serve"} # the client (override to pair builds)
 tmp=$(mktemp -d)
 pid=
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -27,7 +27,13 @@ pid=$!
 for _ in $(seq 100); do [[ -s "$tmp/port" ]] && break; sleep 0.05; done
 port=$(cat "$tmp/port")
 
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; } # user + system ticks, all threads
+ticks=$(getconf CLK_TCK)
+c0=$(cpu)
 "$bench" ingest "$port" "$tok" "$series" "$batches" "$clients" "$traces"
+c1=$(cpu)
+awk -v c="$((c1 - c0))" -v hz="$ticks" -v n="$((batches * 1000))" \
+    'BEGIN { printf "daemon CPU during ingest: %.1f s, %.2f us per sample (budget at 300 k/s on 2 cores: 6.67)\n", c / hz, c / hz * 1e6 / n }'
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "daemon RSS after ingest ($series series): $((rss / 1024)) MiB"
 
