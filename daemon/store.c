@@ -32,8 +32,14 @@ typedef struct series {
     sample *head;        /* samples not yet in chunks, ascending, unique timestamps */
     size_t nhead, headcap;
     int64_t head_lo, head_hi; /* head[0].t and head[nhead-1].t when nhead > 0 */
-    int64_t wal_min; /* a wal row at or before the oldest holding a head sample (0: none) */
-    int64_t *txn_t;  /* timestamps added by the open transaction, ascending */
+    /* Wal rows holding head samples, in two spans: A from wal_min (0: empty
+     * head), samples up to wal_a_tmax; B from wal_b (0: not open), samples
+     * up to wal_b_tmax. Once compaction moves every sample up to
+     * wal_a_tmax into chunks, B becomes A, so that wal_min follows a head
+     * that keeps receiving samples and only idle heads are logged again. */
+    int64_t wal_min, wal_a_tmax, wal_b, wal_b_tmax;
+    bool wal_split; /* open B at the next append */
+    int64_t *txn_t; /* timestamps added by the open transaction, ascending */
     size_t ntxn, txncap;
 } series;
 
@@ -249,6 +255,23 @@ static int head_merge(series *ser, const int64_t *t, const double *v, size_t n)
     return 0;
 }
 
+/* Samples up to tmax of `ser` were logged in wal row `row` (before they
+ * are merged into the head). */
+static void wal_track_add(series *ser, int64_t row, int64_t tmax)
+{
+    if (ser->nhead == 0) {
+        ser->wal_min = row, ser->wal_a_tmax = tmax;
+        ser->wal_b = 0, ser->wal_split = false;
+    } else if (ser->wal_b) {
+        if (tmax > ser->wal_b_tmax) ser->wal_b_tmax = tmax;
+    } else if (ser->wal_split) {
+        ser->wal_b = row, ser->wal_b_tmax = tmax;
+        ser->wal_split = false;
+    } else if (tmax > ser->wal_a_tmax) {
+        ser->wal_a_tmax = tmax;
+    }
+}
+
 /* Append a wal record: series id (8 bytes LE), blob length (4 bytes LE),
  * a Gorilla chunk of the samples. */
 static int wal_record(hr_vec *buf, int64_t id, const int64_t *t, const double *v, size_t n)
@@ -402,7 +425,9 @@ static int load(hrd_store *s, hr_error *err)
                 tt[k] = tt[i], vv[k] = vv[i], k++;
             }
             if (k == 0) continue;
-            if (ser->nhead == 0) ser->wal_min = row;
+            int64_t tmax = tt[0];
+            for (size_t i = 1; i < k; i++) tmax = tt[i] > tmax ? tt[i] : tmax;
+            wal_track_add(ser, row, tmax);
             if (head_merge(ser, tt, vv, k) < 0) r = hr_error_set(err, HR_ENOMEM, "out of memory");
             s->st.head_samples += k;
         }
@@ -512,7 +537,7 @@ static void apply_adds(hrd_store *s, int64_t row)
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->adds.len; i++) {
         txn_add *a = hr_vec_at(&s->adds, i);
-        if (a->ser->nhead == 0) a->ser->wal_min = row;
+        wal_track_add(a->ser, row, a->t[a->n - 1]);
         if (head_merge(a->ser, a->t, a->v, a->n) == 0) s->st.head_samples += a->n;
         a->ser->ntxn = 0;
         if (!a->ser->ready && a->ser->nhead >= s->o.chunk_samples + s->o.chunk_samples / 2 &&
@@ -631,8 +656,10 @@ static int write_chunks(hrd_store *s, sqlite3_stmt *ins, int64_t id, int res, co
 
 typedef struct compact_job {
     series *ser;
-    size_t take; /* head samples moved into chunks */
-    bool relog;  /* the rest logged again in a checkpoint wal row */
+    size_t take;     /* head samples moved into chunks */
+    bool relog;      /* the rest logged again in a checkpoint wal row */
+    bool promote;    /* every sample of wal span A leaves the head: B becomes A */
+    int64_t wal_min; /* the head's oldest wal row after the job (without relog) */
 } compact_job;
 
 /* Move full chunks out of the heads (all of a head when `all_before` is
@@ -655,9 +682,11 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
         /* Full chunks, keeping at least cs/2 newest samples in the head:
          * the out-of-order window. */
         size_t keep = cs / 2, take = ser->nhead > keep ? (ser->nhead - keep) / cs * cs : 0;
-        compact_job j = {ser, take, false};
+        compact_job j = {ser, take, false, false, ser->wal_min};
         if (ser->head[0].t < all_before) j.take = ser->nhead;
-        j.relog = full && j.take < ser->nhead && ser->wal_min <= old;
+        j.promote = j.take && ser->wal_b && ser->wal_a_tmax <= ser->head[j.take - 1].t;
+        if (j.promote) j.wal_min = ser->wal_b;
+        j.relog = full && j.take < ser->nhead && j.wal_min <= old;
         if ((j.take || j.relog) && hr_vec_push(&jobs, &j) < 0) {
             hr_vec_release(&jobs);
             return hr_error_set(err, HR_ENOMEM, "out of memory");
@@ -709,7 +738,8 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
         bool is_job = j && j->ser == ser;
         if (is_job) jk++;
         if (ser->nhead == 0 || (is_job && (j->take == ser->nhead || j->relog))) continue;
-        if (ser->wal_min < keep) keep = ser->wal_min;
+        int64_t need = is_job ? j->wal_min : ser->wal_min;
+        if (need < keep) keep = need;
     }
     if (rc == 0 && full) {
         sqlite3_bind_int64(del, 1, keep);
@@ -735,10 +765,17 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
         ser->nhead -= j->take;
         s->st.head_samples -= j->take;
         if (ser->nhead) ser->head_lo = ser->head[0].t;
-        if (ser->nhead == 0)
-            ser->wal_min = 0;
-        else if (j->relog)
-            ser->wal_min = row;
+        if (j->relog) {
+            ser->wal_min = row, ser->wal_a_tmax = ser->head_hi;
+            ser->wal_b = 0, ser->wal_split = false;
+        } else if (j->take) {
+            if (j->promote) {
+                ser->wal_min = ser->wal_b, ser->wal_a_tmax = ser->wal_b_tmax;
+                ser->wal_b = 0;
+            }
+            if (ser->nhead == 0) ser->wal_min = 0, ser->wal_b = 0;
+            ser->wal_split = ser->nhead && !ser->wal_b;
+        }
     }
     if (row) s->wal_last = row;
     if (full) s->wal_full = s->wal_last;
