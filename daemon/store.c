@@ -15,7 +15,9 @@
 
 #include <sqlite3.h>
 
-#define NREAD 4
+#define NREAD         4
+#define COMPACT_SLICE 256 /* heads compacted per round between group commits */
+#define FULL_EVERY    64  /* wal rows between full passes: at least, and per 128 series */
 
 typedef struct sample {
     int64_t t;
@@ -216,10 +218,16 @@ static bool find_t(const void *base, size_t n, size_t stride, int64_t t)
     return false;
 }
 
+/* Late samples are usually close to the newest: gallop back from the end
+ * of the head (touching its last cache lines), then search the window. */
 static bool head_has(const series *ser, int64_t t)
 {
-    if (ser->nhead == 0 || t < ser->head_lo || t > ser->head_hi) return false;
-    return find_t(ser->head, ser->nhead, sizeof(sample), t);
+    size_t n = ser->nhead;
+    if (n == 0 || t < ser->head_lo || t > ser->head_hi) return false;
+    size_t step = 1;
+    while (step < n && ser->head[n - step].t > t) step *= 2;
+    size_t lo = step < n ? n - step : 0, hi = n - step / 2;
+    return find_t(ser->head + lo, hi - lo, sizeof(sample), t);
 }
 
 /* Insert t into the open transaction's sorted timestamps. */
@@ -676,6 +684,11 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
      * downsampling cutoff); otherwise only the heads known to be full. */
     size_t nscan = full ? s->nall : s->ready.len;
     series **scan = full ? s->all : s->ready.data;
+    /* Between group commits, at most COMPACT_SLICE heads (a stall of a few
+     * ms): the others stay ready for the next rounds. */
+    size_t budget = all_before == INT64_MIN ? COMPACT_SLICE : SIZE_MAX;
+    hr_vec later;
+    hr_vec_init(&later, sizeof(series *), 0);
     for (size_t i = 0; i < nscan; i++) {
         series *ser = scan[i];
         if (ser->nhead == 0) continue;
@@ -684,16 +697,33 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
         size_t keep = cs / 2, take = ser->nhead > keep ? (ser->nhead - keep) / cs * cs : 0;
         compact_job j = {ser, take, false, false, ser->wal_min};
         if (ser->head[0].t < all_before) j.take = ser->nhead;
+        if (j.take && budget == 0) {
+            if (hr_vec_push(&later, &ser) < 0) {
+                hr_vec_release(&jobs);
+                hr_vec_release(&later);
+                return hr_error_set(err, HR_ENOMEM, "out of memory");
+            }
+            j.take = 0;
+        } else if (j.take) {
+            budget--;
+        }
         j.promote = j.take && ser->wal_b && ser->wal_a_tmax <= ser->head[j.take - 1].t;
         if (j.promote) j.wal_min = ser->wal_b;
         j.relog = full && j.take < ser->nhead && j.wal_min <= old;
         if ((j.take || j.relog) && hr_vec_push(&jobs, &j) < 0) {
             hr_vec_release(&jobs);
+            hr_vec_release(&later);
             return hr_error_set(err, HR_ENOMEM, "out of memory");
         }
     }
     for (size_t i = 0; i < s->ready.len; i++) (*(series **)hr_vec_at(&s->ready, i))->ready = false;
     s->ready.len = 0;
+    /* (a push that fails leaves the series to its next write) */
+    for (size_t i = 0; i < later.len; i++) {
+        series *ser = *(series **)hr_vec_at(&later, i);
+        if (hr_vec_push(&s->ready, &ser) == 0) ser->ready = true;
+    }
+    hr_vec_release(&later);
     if (jobs.len == 0) return 0;
     sqlite3_stmt *ins = NULL, *del = NULL;
     int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", err);
@@ -993,8 +1023,12 @@ static void *writer_main(void *arg)
             mrc = maintain(s, &merr);
             next_maint = hr_clock_sec() + s->o.maintain_sec;
         } else {
-            /* a full pass once a quarter of wal_keep_rows rows were added */
-            bool full = s->wal_last - s->wal_full >= (int64_t)(s->o.wal_keep_rows / 4 + 1);
+            /* A full pass deletes the wal rows no head needs: often enough
+             * that each deletion is small, at most every quarter of
+             * wal_keep_rows rows, scanning the series at a bounded cost. */
+            size_t every = s->nall / 128 > FULL_EVERY ? s->nall / 128 : FULL_EVERY;
+            if (every > s->o.wal_keep_rows / 4 + 1) every = s->o.wal_keep_rows / 4 + 1;
+            bool full = s->wal_last - s->wal_full >= (int64_t)every;
             mrc = compact(s, INT64_MIN, full, &merr);
         }
         pthread_mutex_lock(&s->mu);
