@@ -55,7 +55,8 @@ typedef struct preenc {
 typedef struct pending {
     hrd_write *w;
     size_t nw;
-    preenc *pre; /* [nw] or NULL */
+    preenc *pre;  /* [nw] or NULL */
+    series **ser; /* [nw] or NULL: the committed series of each write, NULL if not found */
     bool maintain;
     hrd_write_result res;
     int rc;
@@ -85,6 +86,7 @@ struct hrd_store {
     hr_map byname; /* name -> series* (mutated by the writer under mu) */
     series **all;  /* every series, for maintenance */
     size_t nall, allcap;
+    size_t txn_first; /* all[txn_first..nall) were created by the open transaction */
     hr_vec adds;      /* txn_add, writer only */
     hr_vec walbuf;    /* bytes of the wal row being built, writer only */
     int64_t wal_last; /* newest wal row id */
@@ -491,9 +493,9 @@ static size_t new_series(hrd_store *s, const pending *p)
 }
 
 static int write_one(hrd_store *s, sqlite3_stmt *ins_series, hrd_write *w, const preenc *pre,
-                     pending *p, hr_error *err)
+                     series *known, pending *p, hr_error *err)
 {
-    series *ser = hr_map_get(&s->byname, w->series);
+    series *ser = known ? known : hr_map_get(&s->byname, w->series);
     if (!ser) {
         sqlite3_stmt *st = ins_series;
         sqlite3_reset(st);
@@ -552,7 +554,7 @@ static void apply_adds(hrd_store *s, int64_t row)
             hr_vec_push(&s->ready, &a->ser) == 0)
             a->ser->ready = true;
     }
-    for (size_t i = 0; i < s->nall; i++) s->all[i]->created_in_txn = false;
+    for (size_t i = s->txn_first; i < s->nall; i++) s->all[i]->created_in_txn = false;
     s->st.series = s->nall;
     if (row) s->wal_last = row;
     pthread_mutex_unlock(&s->mu);
@@ -585,6 +587,7 @@ static void commit_group(hrd_store *s, pending *list)
     sqlite3_stmt *ins_series = NULL;
     hr_error err = {0};
     s->walbuf.len = 0;
+    s->txn_first = s->nall;
     int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", &err);
     if (rc == 0 &&
         sqlite3_prepare_v2(s->wdb, "INSERT INTO series(name, labels, created) VALUES(?,?,?)", -1,
@@ -601,7 +604,8 @@ static void commit_group(hrd_store *s, pending *list)
             continue;
         }
         for (size_t i = 0; i < p->nw && rc == 0; i++)
-            rc = write_one(s, ins_series, &p->w[i], p->pre ? &p->pre[i] : NULL, p, &err);
+            rc = write_one(s, ins_series, &p->w[i], p->pre ? &p->pre[i] : NULL,
+                           p->ser ? p->ser[i] : NULL, p, &err);
     }
     sqlite3_finalize(ins_series);
     int64_t row = 0;
@@ -1092,11 +1096,29 @@ static void pre_free(preenc *pre, size_t nw)
     free(pre);
 }
 
+/* In the calling thread: look the series up, so that the writer thread
+ * does not. Only committed series are kept (they live until close; one
+ * created by an open transaction may be rolled back and freed). NULL (out
+ * of memory) leaves the writer to look them all up. */
+static series **pre_lookup(hrd_store *s, const hrd_write *w, size_t nw)
+{
+    series **ser = malloc((nw ? nw : 1) * sizeof *ser);
+    if (!ser) return NULL;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < nw; i++) {
+        ser[i] = hr_map_get(&s->byname, w[i].series);
+        if (ser[i] && ser[i]->created_in_txn) ser[i] = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ser;
+}
+
 int hrd_store_write(hrd_store *s, hrd_write *w, size_t nw, hrd_write_result *res, hr_error *err)
 {
-    pending p = {.w = w, .nw = nw, .pre = pre_encode(w, nw)};
+    pending p = {.w = w, .nw = nw, .pre = pre_encode(w, nw), .ser = pre_lookup(s, w, nw)};
     int rc = submit(s, &p);
     pre_free(p.pre, nw);
+    free(p.ser);
     if (rc < 0) {
         if (err) *err = p.err;
         return rc;
