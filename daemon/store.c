@@ -91,6 +91,7 @@ struct hrd_store {
     hr_vec walbuf;    /* bytes of the wal row being built, writer only */
     int64_t wal_last; /* newest wal row id */
     int64_t wal_full; /* wal_last at the last full compaction pass */
+    int64_t wal_del;  /* wal rows below it were deleted */
     hr_vec ready;     /* series* whose head holds a full chunk, writer only */
     hrd_store_stats st;
 };
@@ -324,12 +325,14 @@ static int wal_record_blob(hr_vec *buf, int64_t id, const uint8_t *blob, size_t 
 static int insert_wal(hrd_store *s, const hr_vec *buf, int64_t *row, hr_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->wdb, "INSERT INTO wal(data) VALUES(?)", -1, &st, NULL))
+    /* Explicit ids: they keep growing even when every row was deleted. */
+    if (sqlite3_prepare_v2(s->wdb, "INSERT INTO wal(id, data) VALUES(?, ?)", -1, &st, NULL))
         return hrd__sql_error(err, s->wdb, "wal insert");
-    sqlite3_bind_blob64(st, 1, buf->data, buf->len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, s->wal_last + 1);
+    sqlite3_bind_blob64(st, 2, buf->data, buf->len, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : hrd__sql_error(err, s->wdb, "wal insert");
     sqlite3_finalize(st);
-    if (rc == 0) *row = sqlite3_last_insert_rowid(s->wdb);
+    if (rc == 0) *row = s->wal_last + 1;
     return rc;
 }
 
@@ -399,6 +402,7 @@ static int load(hrd_store *s, hr_error *err)
         int64_t row = sqlite3_column_int64(st, 0);
         const uint8_t *d = sqlite3_column_blob(st, 1);
         size_t len = (size_t)sqlite3_column_bytes(st, 1), pos = 0;
+        if (!s->wal_last) s->wal_del = row;
         s->wal_last = row;
         while (r == 0 && pos < len) {
             if (len - pos < 12) {
@@ -674,6 +678,15 @@ typedef struct compact_job {
     int64_t wal_min; /* the head's oldest wal row after the job (without relog) */
 } compact_job;
 
+/* Wal rows between full passes. A full pass deletes the wal rows no head
+ * needs: often enough that each deletion is small, at least every quarter
+ * of wal_keep_rows rows, scanning the series at a bounded cost. */
+static size_t full_every(const hrd_store *s)
+{
+    size_t every = s->nall / 128 > FULL_EVERY ? s->nall / 128 : FULL_EVERY;
+    return every > s->o.wal_keep_rows / 4 + 1 ? s->o.wal_keep_rows / 4 + 1 : every;
+}
+
 /* Move full chunks out of the heads (all of a head when `all_before` is
  * past its first sample, so that downsampling sees every old sample), log
  * again the heads that pin wal rows older than wal_keep_rows, and delete
@@ -700,7 +713,7 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
          * the out-of-order window. */
         size_t keep = cs / 2, take = ser->nhead > keep ? (ser->nhead - keep) / cs * cs : 0;
         compact_job j = {ser, take, false, false, ser->wal_min};
-        if (ser->head[0].t < all_before) j.take = ser->nhead;
+        if (ser->head_lo < all_before) j.take = ser->nhead; /* head_lo: no cache miss */
         if (j.take && budget == 0) {
             if (hr_vec_push(&later, &ser) < 0) {
                 hr_vec_release(&jobs);
@@ -728,7 +741,7 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
         if (hr_vec_push(&s->ready, &ser) == 0) ser->ready = true;
     }
     hr_vec_release(&later);
-    if (jobs.len == 0) return 0;
+    if (jobs.len == 0 && !full) return 0; /* (a full pass also deletes wal rows) */
     sqlite3_stmt *ins = NULL, *del = NULL;
     int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", err);
     if (rc == 0 &&
@@ -775,6 +788,10 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
         int64_t need = is_job ? j->wal_min : ser->wal_min;
         if (need < keep) keep = need;
     }
+    /* At most 2 full_every() rows per pass: catching up (after a restart,
+     * or once heads start to let go of the first rows) is spread out. */
+    int64_t cap = 2 * (int64_t)full_every(s);
+    if (keep - s->wal_del > cap) keep = s->wal_del + cap;
     if (rc == 0 && full) {
         sqlite3_bind_int64(del, 1, keep);
         if (sqlite3_step(del) != SQLITE_DONE) rc = hrd__sql_error(err, s->wdb, "wal truncation");
@@ -812,7 +829,7 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
         }
     }
     if (row) s->wal_last = row;
-    if (full) s->wal_full = s->wal_last;
+    if (full) s->wal_full = s->wal_last, s->wal_del = keep;
     pthread_mutex_unlock(&s->mu);
     hr_vec_release(&jobs);
     return 0;
@@ -1027,12 +1044,7 @@ static void *writer_main(void *arg)
             mrc = maintain(s, &merr);
             next_maint = hr_clock_sec() + s->o.maintain_sec;
         } else {
-            /* A full pass deletes the wal rows no head needs: often enough
-             * that each deletion is small, at most every quarter of
-             * wal_keep_rows rows, scanning the series at a bounded cost. */
-            size_t every = s->nall / 128 > FULL_EVERY ? s->nall / 128 : FULL_EVERY;
-            if (every > s->o.wal_keep_rows / 4 + 1) every = s->o.wal_keep_rows / 4 + 1;
-            bool full = s->wal_last - s->wal_full >= (int64_t)every;
+            bool full = s->wal_last - s->wal_full >= (int64_t)full_every(s);
             mrc = compact(s, INT64_MIN, full, &merr);
         }
         pthread_mutex_lock(&s->mu);
