@@ -42,7 +42,8 @@ m() { echo "$metrics" | awk -v k="$1" '$1 == k {print $2}'; }
 stored=$(m headroom_samples_stored_total)
 cb=$(m headroom_chunk_bytes); cs=$(m headroom_chunk_samples); hs=$(m headroom_head_samples)
 commits=$(m headroom_commits_total)
-awk -v s="$stored" -v c="$commits" 'BEGIN { printf "group commits: %d for %d samples (%.0f samples per fsync)\n", c, s, s / c }'
+skipped=$(m headroom_samples_skipped_total)
+awk -v s="$stored" -v c="$commits" -v k="$skipped" 'BEGIN { printf "group commits: %d for %d samples stored, %d skipped (%.0f samples per fsync)\n", c, s, k, s / c }'
 awk -v b="$cb" -v n="$cs" -v h="$hs" 'BEGIN { printf "chunks: %.3f bytes/sample (%d samples in chunks, %d in the head)\n", b / n, n, h }'
 
 # A 30-day, 5-minute series (8,640 samples) through the JSON endpoint, then reads.
