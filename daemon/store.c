@@ -325,14 +325,18 @@ static int wal_record_blob(hr_vec *buf, int64_t id, const uint8_t *blob, size_t 
 static int insert_wal(hrd_store *s, const hr_vec *buf, int64_t *row, hr_error *err)
 {
     sqlite3_stmt *st;
-    /* Explicit ids: they keep growing even when every row was deleted. */
-    if (sqlite3_prepare_v2(s->wdb, "INSERT INTO wal(id, data) VALUES(?, ?)", -1, &st, NULL))
+    /* Ids keep growing even when every row was deleted (an automatic
+     * rowid would start again at 1). */
+    if (sqlite3_prepare_v2(s->wdb,
+                           "INSERT INTO wal(id, data)"
+                           " SELECT max(?1, coalesce(max(id), 0) + 1), ?2 FROM wal",
+                           -1, &st, NULL))
         return hrd__sql_error(err, s->wdb, "wal insert");
     sqlite3_bind_int64(st, 1, s->wal_last + 1);
     sqlite3_bind_blob64(st, 2, buf->data, buf->len, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : hrd__sql_error(err, s->wdb, "wal insert");
     sqlite3_finalize(st);
-    if (rc == 0) *row = s->wal_last + 1;
+    if (rc == 0) *row = sqlite3_last_insert_rowid(s->wdb);
     return rc;
 }
 
