@@ -4,6 +4,8 @@
 # of the same samples, request latency, storage bytes per sample, reading a
 # 30-day 5-minute series, resident memory. Prints figures; asserts nothing.
 #   bench/serve.sh BUILD/headroom SHARED_DATA_DIR [SERIES] [BATCHES] [CLIENTS]
+# BENCH_SERVE=PATH picks the client (default: bench-serve beside HEADROOM),
+# to run one build's daemon with another's client.
 # Values are PlanetLab CPU traces (SHARED_DATA_DIR/planetlab/20110303).
 set -euo pipefail
 usage="usage: bench/serve.sh HEADROOM SHARED_DATA_DIR [SERIES] [BATCHES] [CLIENTS]"
