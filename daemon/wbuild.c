@@ -62,12 +62,6 @@ void hrd_wb_release(wbuild *b)
     hr_vec_release(&b->samples);
 }
 
-const char *hrd_wb_name(const wbuild *b, size_t si)
-{
-    const wser *w = hr_vec_at(&b->sers, si);
-    return (const char *)b->names.data + w->name_off;
-}
-
 /* Double the table (or make the first one) and re-insert every series. */
 static int slots_grow(wbuild *b)
 {

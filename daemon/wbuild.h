@@ -38,8 +38,6 @@ void hrd_wb_release(wbuild *b);
 /* Index of the series `name` (created on first use); negative on a limit
  * or out of memory. */
 long hrd_wb_series(wbuild *b, const char *name);
-/* The name of series si (valid until the next hrd_wb_series). */
-const char *hrd_wb_name(const wbuild *b, size_t si);
 int hrd_wb_add(wbuild *b, long si, int64_t t, double v);
 /* Store everything in one hrd_store_write (durable on return). */
 int hrd_wb_store(hrd_store *st, wbuild *b, hrd_write_result *res, hr_error *err);
