@@ -4,6 +4,8 @@
 # of the same samples, request latency, storage bytes per sample, reading a
 # 30-day 5-minute series, resident memory. Prints figures; asserts nothing.
 #   bench/serve.sh BUILD/headroom SHARED_DATA_DIR [SERIES] [BATCHES] [CLIENTS]
+# BENCH_SERVE=PATH picks the client (default: bench-serve beside HEADROOM),
+# to run one build's daemon with another's client.
 # Values are PlanetLab CPU traces (SHARED_DATA_DIR/planetlab/20110303).
 set -euo pipefail
 usage="usage: bench/serve.sh HEADROOM SHARED_DATA_DIR [SERIES] [BATCHES] [CLIENTS]"
@@ -14,7 +16,7 @@ batches=${4:-3000}
 clients=${5:-8}
 traces="$shared/planetlab/20110303"
 [[ -d "$traces" ]] || { echo "bench: $traces not found" >&2; exit 1; }
-bench="$(dirname "$hr")/bench-serve"
+bench=${BENCH_SERVE:-"$(dirname "$hr")/bench-serve"} # the client (override to pair builds)
 tmp=$(mktemp -d)
 pid=
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -27,7 +29,13 @@ pid=$!
 for _ in $(seq 100); do [[ -s "$tmp/port" ]] && break; sleep 0.05; done
 port=$(cat "$tmp/port")
 
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; } # user + system ticks, all threads
+ticks=$(getconf CLK_TCK)
+c0=$(cpu)
 "$bench" ingest "$port" "$tok" "$series" "$batches" "$clients" "$traces"
+c1=$(cpu)
+awk -v c="$((c1 - c0))" -v hz="$ticks" -v n="$((batches * 1000))" \
+    'BEGIN { printf "daemon CPU during ingest: %.1f s, %.2f us per sample (budget at 300 k/s on 2 cores: 6.67)\n", c / hz, c / hz * 1e6 / n }'
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "daemon RSS after ingest ($series series): $((rss / 1024)) MiB"
 
@@ -36,7 +44,8 @@ m() { echo "$metrics" | awk -v k="$1" '$1 == k {print $2}'; }
 stored=$(m headroom_samples_stored_total)
 cb=$(m headroom_chunk_bytes); cs=$(m headroom_chunk_samples); hs=$(m headroom_head_samples)
 commits=$(m headroom_commits_total)
-awk -v s="$stored" -v c="$commits" 'BEGIN { printf "group commits: %d for %d samples (%.0f samples per fsync)\n", c, s, s / c }'
+skipped=$(m headroom_samples_skipped_total)
+awk -v s="$stored" -v c="$commits" -v k="$skipped" 'BEGIN { printf "group commits: %d for %d samples stored, %d skipped (%.0f samples per fsync)\n", c, s, k, s / c }'
 awk -v b="$cb" -v n="$cs" -v h="$hs" 'BEGIN { printf "chunks: %.3f bytes/sample (%d samples in chunks, %d in the head)\n", b / n, n, h }'
 
 # A 30-day, 5-minute series (8,640 samples) through the JSON endpoint, then reads.

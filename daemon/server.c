@@ -1,7 +1,7 @@
-/* The HTTP server: libmicrohttpd with epoll and a thread pool, request
- * bodies bounded, a static route table, bearer-token scopes, a global rate
- * limit and one per token, JSON replies. Handlers may block (a write waits
- * for its group commit): each runs on a pool thread. */
+/* The HTTP server: libmicrohttpd with a thread per connection (or an epoll
+ * thread pool, `threads: N`), request bodies bounded, a static route
+ * table, bearer-token scopes, a global rate limit and one per token, JSON
+ * replies. Handlers may block (a write waits for its group commit). */
 #include "daemon/api.h"
 #include "daemon/alerts.h"
 #include "daemon/ctl.h"
@@ -411,14 +411,14 @@ int hrd_server_start(const hrd_config *c, hrd_server **out, hr_error *err)
         }
         flags |= MHD_USE_TLS;
     }
-    size_t threads = c->threads;
-    if (!threads) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n < 2 ? 2 : (size_t)n;
-    }
-    /* Handlers block while a write commits: more pool threads than cores
-     * let commits group. */
-    threads *= 4;
+    /* Handlers block until their write is durable. By default each
+     * connection has its own thread, so that every waiting write joins the
+     * next group commit; a pool (`threads: N`, 4 N epoll workers) serves
+     * the connections a worker accepted one after the other (a worker often
+     * accepts several at once), which halved ingestion (docs/BENCHMARKS.md). */
+    size_t threads = c->threads * 4;
+    if (!threads)
+        flags = (flags & ~(unsigned)MHD_USE_EPOLL) | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     if (cert)
         srv->mhd = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,

@@ -15,7 +15,9 @@
 
 #include <sqlite3.h>
 
-#define NREAD 4
+#define NREAD         4
+#define COMPACT_SLICE 256 /* heads compacted per round between group commits */
+#define FULL_EVERY    64  /* wal rows between full passes: at least, and per 128 series */
 
 typedef struct sample {
     int64_t t;
@@ -32,8 +34,14 @@ typedef struct series {
     sample *head;        /* samples not yet in chunks, ascending, unique timestamps */
     size_t nhead, headcap;
     int64_t head_lo, head_hi; /* head[0].t and head[nhead-1].t when nhead > 0 */
-    int64_t wal_min; /* a wal row at or before the oldest holding a head sample (0: none) */
-    int64_t *txn_t;  /* timestamps added by the open transaction, ascending */
+    /* Wal rows holding head samples, in two spans: A from wal_min (0: empty
+     * head), samples up to wal_a_tmax; B from wal_b (0: not open), samples
+     * up to wal_b_tmax. Once compaction moves every sample up to
+     * wal_a_tmax into chunks, B becomes A, so that wal_min follows a head
+     * that keeps receiving samples and only idle heads are logged again. */
+    int64_t wal_min, wal_a_tmax, wal_b, wal_b_tmax;
+    bool wal_split; /* open B at the next append */
+    int64_t *txn_t; /* timestamps added by the open transaction, ascending */
     size_t ntxn, txncap;
 } series;
 
@@ -47,7 +55,8 @@ typedef struct preenc {
 typedef struct pending {
     hrd_write *w;
     size_t nw;
-    preenc *pre; /* [nw] or NULL */
+    preenc *pre;  /* [nw] or NULL */
+    series **ser; /* [nw] or NULL: the committed series of each write, NULL if not found */
     bool maintain;
     hrd_write_result res;
     int rc;
@@ -77,10 +86,12 @@ struct hrd_store {
     hr_map byname; /* name -> series* (mutated by the writer under mu) */
     series **all;  /* every series, for maintenance */
     size_t nall, allcap;
+    size_t txn_first; /* all[txn_first..nall) were created by the open transaction */
     hr_vec adds;      /* txn_add, writer only */
     hr_vec walbuf;    /* bytes of the wal row being built, writer only */
     int64_t wal_last; /* newest wal row id */
     int64_t wal_full; /* wal_last at the last full compaction pass */
+    int64_t wal_del;  /* wal rows below it were deleted */
     hr_vec ready;     /* series* whose head holds a full chunk, writer only */
     hrd_store_stats st;
 };
@@ -210,10 +221,16 @@ static bool find_t(const void *base, size_t n, size_t stride, int64_t t)
     return false;
 }
 
+/* Late samples are usually close to the newest: gallop back from the end
+ * of the head (touching its last cache lines), then search the window. */
 static bool head_has(const series *ser, int64_t t)
 {
-    if (ser->nhead == 0 || t < ser->head_lo || t > ser->head_hi) return false;
-    return find_t(ser->head, ser->nhead, sizeof(sample), t);
+    size_t n = ser->nhead;
+    if (n == 0 || t < ser->head_lo || t > ser->head_hi) return false;
+    size_t step = 1;
+    while (step < n && ser->head[n - step].t > t) step *= 2;
+    size_t lo = step < n ? n - step : 0, hi = n - step / 2;
+    return find_t(ser->head + lo, hi - lo, sizeof(sample), t);
 }
 
 /* Insert t into the open transaction's sorted timestamps. */
@@ -247,6 +264,23 @@ static int head_merge(series *ser, const int64_t *t, const double *v, size_t n)
     ser->head_lo = ser->head[0].t;
     ser->head_hi = ser->head[ser->nhead - 1].t;
     return 0;
+}
+
+/* Samples up to tmax of `ser` were logged in wal row `row` (before they
+ * are merged into the head). */
+static void wal_track_add(series *ser, int64_t row, int64_t tmax)
+{
+    if (ser->nhead == 0) {
+        ser->wal_min = row, ser->wal_a_tmax = tmax;
+        ser->wal_b = 0, ser->wal_split = false;
+    } else if (ser->wal_b) {
+        if (tmax > ser->wal_b_tmax) ser->wal_b_tmax = tmax;
+    } else if (ser->wal_split) {
+        ser->wal_b = row, ser->wal_b_tmax = tmax;
+        ser->wal_split = false;
+    } else if (tmax > ser->wal_a_tmax) {
+        ser->wal_a_tmax = tmax;
+    }
 }
 
 /* Append a wal record: series id (8 bytes LE), blob length (4 bytes LE),
@@ -291,9 +325,15 @@ static int wal_record_blob(hr_vec *buf, int64_t id, const uint8_t *blob, size_t 
 static int insert_wal(hrd_store *s, const hr_vec *buf, int64_t *row, hr_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->wdb, "INSERT INTO wal(data) VALUES(?)", -1, &st, NULL))
+    /* Ids keep growing even when every row was deleted (an automatic
+     * rowid would start again at 1). */
+    if (sqlite3_prepare_v2(s->wdb,
+                           "INSERT INTO wal(id, data)"
+                           " SELECT max(?1, coalesce(max(id), 0) + 1), ?2 FROM wal",
+                           -1, &st, NULL))
         return hrd__sql_error(err, s->wdb, "wal insert");
-    sqlite3_bind_blob64(st, 1, buf->data, buf->len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, s->wal_last + 1);
+    sqlite3_bind_blob64(st, 2, buf->data, buf->len, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : hrd__sql_error(err, s->wdb, "wal insert");
     sqlite3_finalize(st);
     if (rc == 0) *row = sqlite3_last_insert_rowid(s->wdb);
@@ -366,6 +406,7 @@ static int load(hrd_store *s, hr_error *err)
         int64_t row = sqlite3_column_int64(st, 0);
         const uint8_t *d = sqlite3_column_blob(st, 1);
         size_t len = (size_t)sqlite3_column_bytes(st, 1), pos = 0;
+        if (!s->wal_last) s->wal_del = row;
         s->wal_last = row;
         while (r == 0 && pos < len) {
             if (len - pos < 12) {
@@ -402,7 +443,9 @@ static int load(hrd_store *s, hr_error *err)
                 tt[k] = tt[i], vv[k] = vv[i], k++;
             }
             if (k == 0) continue;
-            if (ser->nhead == 0) ser->wal_min = row;
+            int64_t tmax = tt[0];
+            for (size_t i = 1; i < k; i++) tmax = tt[i] > tmax ? tt[i] : tmax;
+            wal_track_add(ser, row, tmax);
             if (head_merge(ser, tt, vv, k) < 0) r = hr_error_set(err, HR_ENOMEM, "out of memory");
             s->st.head_samples += k;
         }
@@ -458,9 +501,9 @@ static size_t new_series(hrd_store *s, const pending *p)
 }
 
 static int write_one(hrd_store *s, sqlite3_stmt *ins_series, hrd_write *w, const preenc *pre,
-                     pending *p, hr_error *err)
+                     series *known, pending *p, hr_error *err)
 {
-    series *ser = hr_map_get(&s->byname, w->series);
+    series *ser = known ? known : hr_map_get(&s->byname, w->series);
     if (!ser) {
         sqlite3_stmt *st = ins_series;
         sqlite3_reset(st);
@@ -512,14 +555,14 @@ static void apply_adds(hrd_store *s, int64_t row)
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->adds.len; i++) {
         txn_add *a = hr_vec_at(&s->adds, i);
-        if (a->ser->nhead == 0) a->ser->wal_min = row;
+        wal_track_add(a->ser, row, a->t[a->n - 1]);
         if (head_merge(a->ser, a->t, a->v, a->n) == 0) s->st.head_samples += a->n;
         a->ser->ntxn = 0;
         if (!a->ser->ready && a->ser->nhead >= s->o.chunk_samples + s->o.chunk_samples / 2 &&
             hr_vec_push(&s->ready, &a->ser) == 0)
             a->ser->ready = true;
     }
-    for (size_t i = 0; i < s->nall; i++) s->all[i]->created_in_txn = false;
+    for (size_t i = s->txn_first; i < s->nall; i++) s->all[i]->created_in_txn = false;
     s->st.series = s->nall;
     if (row) s->wal_last = row;
     pthread_mutex_unlock(&s->mu);
@@ -552,6 +595,7 @@ static void commit_group(hrd_store *s, pending *list)
     sqlite3_stmt *ins_series = NULL;
     hr_error err = {0};
     s->walbuf.len = 0;
+    s->txn_first = s->nall;
     int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", &err);
     if (rc == 0 &&
         sqlite3_prepare_v2(s->wdb, "INSERT INTO series(name, labels, created) VALUES(?,?,?)", -1,
@@ -568,7 +612,8 @@ static void commit_group(hrd_store *s, pending *list)
             continue;
         }
         for (size_t i = 0; i < p->nw && rc == 0; i++)
-            rc = write_one(s, ins_series, &p->w[i], p->pre ? &p->pre[i] : NULL, p, &err);
+            rc = write_one(s, ins_series, &p->w[i], p->pre ? &p->pre[i] : NULL,
+                           p->ser ? p->ser[i] : NULL, p, &err);
     }
     sqlite3_finalize(ins_series);
     int64_t row = 0;
@@ -631,9 +676,20 @@ static int write_chunks(hrd_store *s, sqlite3_stmt *ins, int64_t id, int res, co
 
 typedef struct compact_job {
     series *ser;
-    size_t take; /* head samples moved into chunks */
-    bool relog;  /* the rest logged again in a checkpoint wal row */
+    size_t take;     /* head samples moved into chunks */
+    bool relog;      /* the rest logged again in a checkpoint wal row */
+    bool promote;    /* every sample of wal span A leaves the head: B becomes A */
+    int64_t wal_min; /* the head's oldest wal row after the job (without relog) */
 } compact_job;
+
+/* Wal rows between full passes. A full pass deletes the wal rows no head
+ * needs: often enough that each deletion is small, at least every quarter
+ * of wal_keep_rows rows, scanning the series at a bounded cost. */
+static size_t full_every(const hrd_store *s)
+{
+    size_t every = s->nall / 128 > FULL_EVERY ? s->nall / 128 : FULL_EVERY;
+    return every > s->o.wal_keep_rows / 4 + 1 ? s->o.wal_keep_rows / 4 + 1 : every;
+}
 
 /* Move full chunks out of the heads (all of a head when `all_before` is
  * past its first sample, so that downsampling sees every old sample), log
@@ -649,23 +705,47 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
      * downsampling cutoff); otherwise only the heads known to be full. */
     size_t nscan = full ? s->nall : s->ready.len;
     series **scan = full ? s->all : s->ready.data;
+    /* Between group commits, at most COMPACT_SLICE heads (a stall of a few
+     * ms): the others stay ready for the next rounds. */
+    size_t budget = all_before == INT64_MIN ? COMPACT_SLICE : SIZE_MAX;
+    hr_vec later;
+    hr_vec_init(&later, sizeof(series *), 0);
     for (size_t i = 0; i < nscan; i++) {
         series *ser = scan[i];
         if (ser->nhead == 0) continue;
         /* Full chunks, keeping at least cs/2 newest samples in the head:
          * the out-of-order window. */
         size_t keep = cs / 2, take = ser->nhead > keep ? (ser->nhead - keep) / cs * cs : 0;
-        compact_job j = {ser, take, false};
-        if (ser->head[0].t < all_before) j.take = ser->nhead;
-        j.relog = full && j.take < ser->nhead && ser->wal_min <= old;
+        compact_job j = {ser, take, false, false, ser->wal_min};
+        if (ser->head_lo < all_before) j.take = ser->nhead; /* head_lo: no cache miss */
+        if (j.take && budget == 0) {
+            if (hr_vec_push(&later, &ser) < 0) {
+                hr_vec_release(&jobs);
+                hr_vec_release(&later);
+                return hr_error_set(err, HR_ENOMEM, "out of memory");
+            }
+            j.take = 0;
+        } else if (j.take) {
+            budget--;
+        }
+        j.promote = j.take && ser->wal_b && ser->wal_a_tmax <= ser->head[j.take - 1].t;
+        if (j.promote) j.wal_min = ser->wal_b;
+        j.relog = full && j.take < ser->nhead && j.wal_min <= old;
         if ((j.take || j.relog) && hr_vec_push(&jobs, &j) < 0) {
             hr_vec_release(&jobs);
+            hr_vec_release(&later);
             return hr_error_set(err, HR_ENOMEM, "out of memory");
         }
     }
     for (size_t i = 0; i < s->ready.len; i++) (*(series **)hr_vec_at(&s->ready, i))->ready = false;
     s->ready.len = 0;
-    if (jobs.len == 0) return 0;
+    /* (a push that fails leaves the series to its next write) */
+    for (size_t i = 0; i < later.len; i++) {
+        series *ser = *(series **)hr_vec_at(&later, i);
+        if (hr_vec_push(&s->ready, &ser) == 0) ser->ready = true;
+    }
+    hr_vec_release(&later);
+    if (jobs.len == 0 && !full) return 0; /* (a full pass also deletes wal rows) */
     sqlite3_stmt *ins = NULL, *del = NULL;
     int rc = hrd__sql_exec(s->wdb, "BEGIN IMMEDIATE", err);
     if (rc == 0 &&
@@ -709,8 +789,13 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
         bool is_job = j && j->ser == ser;
         if (is_job) jk++;
         if (ser->nhead == 0 || (is_job && (j->take == ser->nhead || j->relog))) continue;
-        if (ser->wal_min < keep) keep = ser->wal_min;
+        int64_t need = is_job ? j->wal_min : ser->wal_min;
+        if (need < keep) keep = need;
     }
+    /* At most 2 full_every() rows per pass: catching up (after a restart,
+     * or once heads start to let go of the first rows) is spread out. */
+    int64_t cap = 2 * (int64_t)full_every(s);
+    if (keep - s->wal_del > cap) keep = s->wal_del + cap;
     if (rc == 0 && full) {
         sqlite3_bind_int64(del, 1, keep);
         if (sqlite3_step(del) != SQLITE_DONE) rc = hrd__sql_error(err, s->wdb, "wal truncation");
@@ -735,13 +820,20 @@ static int compact(hrd_store *s, int64_t all_before, bool full, hr_error *err)
         ser->nhead -= j->take;
         s->st.head_samples -= j->take;
         if (ser->nhead) ser->head_lo = ser->head[0].t;
-        if (ser->nhead == 0)
-            ser->wal_min = 0;
-        else if (j->relog)
-            ser->wal_min = row;
+        if (j->relog) {
+            ser->wal_min = row, ser->wal_a_tmax = ser->head_hi;
+            ser->wal_b = 0, ser->wal_split = false;
+        } else if (j->take) {
+            if (j->promote) {
+                ser->wal_min = ser->wal_b, ser->wal_a_tmax = ser->wal_b_tmax;
+                ser->wal_b = 0;
+            }
+            if (ser->nhead == 0) ser->wal_min = 0, ser->wal_b = 0;
+            ser->wal_split = ser->nhead && !ser->wal_b;
+        }
     }
     if (row) s->wal_last = row;
-    if (full) s->wal_full = s->wal_last;
+    if (full) s->wal_full = s->wal_last, s->wal_del = keep;
     pthread_mutex_unlock(&s->mu);
     hr_vec_release(&jobs);
     return 0;
@@ -956,8 +1048,7 @@ static void *writer_main(void *arg)
             mrc = maintain(s, &merr);
             next_maint = hr_clock_sec() + s->o.maintain_sec;
         } else {
-            /* a full pass once a quarter of wal_keep_rows rows were added */
-            bool full = s->wal_last - s->wal_full >= (int64_t)(s->o.wal_keep_rows / 4 + 1);
+            bool full = s->wal_last - s->wal_full >= (int64_t)full_every(s);
             mrc = compact(s, INT64_MIN, full, &merr);
         }
         pthread_mutex_lock(&s->mu);
@@ -1021,11 +1112,29 @@ static void pre_free(preenc *pre, size_t nw)
     free(pre);
 }
 
+/* In the calling thread: look the series up, so that the writer thread
+ * does not. Only committed series are kept (they live until close; one
+ * created by an open transaction may be rolled back and freed). NULL (out
+ * of memory) leaves the writer to look them all up. */
+static series **pre_lookup(hrd_store *s, const hrd_write *w, size_t nw)
+{
+    series **ser = malloc((nw ? nw : 1) * sizeof *ser);
+    if (!ser) return NULL;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < nw; i++) {
+        ser[i] = hr_map_get(&s->byname, w[i].series);
+        if (ser[i] && ser[i]->created_in_txn) ser[i] = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ser;
+}
+
 int hrd_store_write(hrd_store *s, hrd_write *w, size_t nw, hrd_write_result *res, hr_error *err)
 {
-    pending p = {.w = w, .nw = nw, .pre = pre_encode(w, nw)};
+    pending p = {.w = w, .nw = nw, .pre = pre_encode(w, nw), .ser = pre_lookup(s, w, nw)};
     int rc = submit(s, &p);
     pre_free(p.pre, nw);
+    free(p.ser);
     if (rc < 0) {
         if (err) *err = p.err;
         return rc;

@@ -9,9 +9,10 @@
  * its samples are on disk, so an acknowledged sample survives kill -9 and
  * power loss. After each group, heads holding 1.5 x `chunk_samples` move
  * whole chunks of their oldest samples into `chunks`, keeping at least
- * chunk_samples / 2 newest ones; wal rows no head needs are deleted, and heads that pin rows older
- * than `wal_keep_rows` are logged again (a checkpoint). On open, the wal is
- * replayed into the heads.
+ * chunk_samples / 2 newest ones; wal rows no head needs are deleted (a
+ * head lets go of its old rows as it is compacted), and heads that pin
+ * rows older than `wal_keep_rows` (idle ones) are logged again (a
+ * checkpoint). On open, the wal is replayed into the heads.
  *
  * Samples may arrive in any order while they are newer than the series'
  * newest compacted sample (the head, at least chunk_samples / 2 samples, is

@@ -1,7 +1,8 @@
 /* daemon/wbuild.h - samples of one request or scrape, grouped by series
- * (wbuild.c). Samples are collected in arrival order in one array and
- * grouped at store time (a counting sort): two allocations per new series,
- * none per sample. */
+ * (wbuild.c). Series names are interned in one buffer through an
+ * open-addressing table (a name is hashed and checked once per line, no
+ * allocation per series or per sample); samples are collected in arrival
+ * order in one array and grouped at store time (a counting sort). */
 #ifndef HRD_WBUILD_H
 #define HRD_WBUILD_H
 
@@ -11,9 +12,11 @@
 #define MAX_SERIES_PER_REQUEST  100000u
 
 typedef struct wser {
-    char *name;
-    char *labels;
-    size_t n; /* samples */
+    size_t name_off; /* in wbuild.names, NUL-terminated */
+    size_t name_len;
+    uint64_t hash;
+    char *labels; /* JSON text or NULL (owned) */
+    size_t n;     /* samples */
 } wser;
 
 typedef struct wsample {
@@ -23,7 +26,9 @@ typedef struct wsample {
 } wsample;
 
 typedef struct wbuild {
-    hr_map idx;     /* name -> (index + 1) */
+    hr_vec names;    /* char: the series names back to back */
+    uint32_t *slots; /* series index + 1, 0 = empty; nslots a power of two */
+    size_t nslots;
     hr_vec sers;    /* wser */
     hr_vec samples; /* wsample */
 } wbuild;
@@ -38,7 +43,8 @@ int hrd_wb_add(wbuild *b, long si, int64_t t, double v);
 int hrd_wb_store(hrd_store *st, wbuild *b, hrd_write_result *res, hr_error *err);
 
 /* An hr_lp_emit callback adding to a wbuild after checking the key
- * (hr_series_key_ok); messages say "UNIT N: ...". */
+ * (hr_series_key_ok, once per series and request); messages say
+ * "UNIT N: ...". */
 typedef struct hrd_wb_ctx {
     wbuild *b;
     hr_error *err;

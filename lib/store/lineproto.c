@@ -38,33 +38,62 @@ static int lp_fail(const lp_ctx *c, const char *what, const char *at, size_t n)
     return hr_error_set(c->err, HR_EPARSE, "line %zu: %s \"%s\"", c->lineno, what, q);
 }
 
-/* Scan an identifier-like token up to one of `stops` (unescaped); returns
- * the end position. Escaped characters stay in the span (unescaped when
- * copied). */
-static size_t scan_until(const char *s, size_t i, size_t len, const char *stops)
+/* Scan a token up to the first unescaped `a` or `b` (a NUL stop never
+ * matches: lines hold no NUL); returns the end position. Escaped
+ * characters stay in the span (unescaped when copied). */
+static size_t scan_until(const char *s, size_t i, size_t len, char a, char b, char c)
 {
     while (i < len) {
-        if (s[i] == '\\' && i + 1 < len) {
+        char ch = s[i];
+        if (ch == '\\' && i + 1 < len) {
             i += 2;
             continue;
         }
-        if (strchr(stops, s[i])) break;
+        if (ch == a || ch == b || ch == c) break;
         i++;
     }
     return i;
 }
 
-/* Append sp (unescaped) to key[*k]; false when the key is full. */
-static bool key_add(char *key, size_t *k, const char *s, size_t len)
+/* A series key being built: at most HR_LP_KEY_MAX - 1 bytes. */
+typedef struct keybuf {
+    char s[HR_LP_KEY_MAX];
+    size_t len;
+    bool over; /* something did not fit */
+} keybuf;
+
+static bool unescapes(char next)
 {
+    return next == ',' || next == '=' || next == ' ' || next == '"' || next == '\\';
+}
+
+/* Append s[0..len) to the key, unescaped. */
+static void key_add(keybuf *k, const char *s, size_t len)
+{
+    if (k->over) return;
+    if (!memchr(s, '\\', len)) {
+        if (len >= HR_LP_KEY_MAX - k->len) {
+            k->over = true;
+            return;
+        }
+        memcpy(k->s + k->len, s, len);
+        k->len += len;
+        return;
+    }
     for (size_t i = 0; i < len; i++) {
         char ch = s[i];
-        if (ch == '\\' && i + 1 < len && strchr(",= \"\\", s[i + 1])) ch = s[++i];
-        if (*k + 1 >= HR_LP_KEY_MAX) return false;
-        key[(*k)++] = ch;
+        if (ch == '\\' && i + 1 < len && unescapes(s[i + 1])) ch = s[++i];
+        if (k->len + 1 >= HR_LP_KEY_MAX) {
+            k->over = true;
+            return;
+        }
+        k->s[k->len++] = ch;
     }
-    key[*k] = 0;
-    return true;
+}
+
+static void key_char(keybuf *k, char ch)
+{
+    key_add(k, &ch, 1);
 }
 
 static int span_cmp(span a, span b)
@@ -86,11 +115,56 @@ static bool ieq(span s, const char *w)
     return true;
 }
 
+/* Fast paths for the common spellings, exactly as hr_parse_int64 and
+ * hr_parse_double (strtod) would read them; false leaves the span to
+ * those. An optional '-' and 1 to 18 digits. */
+static bool fast_int64(const char *s, size_t len, int64_t *out)
+{
+    size_t i = len && s[0] == '-';
+    if (len - i == 0 || len - i > 18) return false;
+    int64_t x = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) return false;
+        x = x * 10 + (int64_t)d;
+    }
+    *out = s[0] == '-' ? -x : x;
+    return true;
+}
+
+/* An optional '-', digits, optionally '.' and more digits, at most 15
+ * digits in all: the mantissa and 10^fraction digits are exact doubles,
+ * so one division rounds correctly, as strtod does. */
+static bool fast_double(const char *s, size_t len, double *out)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    size_t i = len && s[0] == '-', digits = 0, frac = 0;
+    bool dot = false;
+    uint64_t m = 0;
+    if (i == len || s[i] == '.') return false;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) {
+            if (s[i] != '.' || dot || i + 1 == len) return false;
+            dot = true;
+            continue;
+        }
+        if (++digits > 15) return false;
+        m = m * 10 + d;
+        frac += dot;
+    }
+    double v = (double)m / pow10[frac];
+    *out = s[0] == '-' ? -v : v;
+    return true;
+}
+
 /* 1: a number in *v; 0: a string field (skipped); <0: error. */
 static int field_value(const lp_ctx *c, span f, span val, double *v)
 {
     if (val.len == 0) return lp_fail(c, "empty value of field", f.s, f.len);
     if (val.s[0] == '"') return 0;
+    if (fast_double(val.s, val.len, v)) return 1;
     char last = val.s[val.len - 1];
     if (last == 'i' || last == 'u') {
         if (last == 'i') {
@@ -132,7 +206,7 @@ static int parse_line(lp_ctx *c, int64_t per_sec, int64_t now, hr_lp_emit emit, 
 {
     const char *s = c->line;
     size_t len = c->len, i = 0;
-    size_t me = scan_until(s, 0, len, ", ");
+    size_t me = scan_until(s, 0, len, ',', ' ', ' ');
     if (me == 0) return lp_fail(c, "missing measurement in", s, len < 40 ? len : 40);
     span meas = {s, me};
     lp_tag tags[HR_LP_MAX_TAGS];
@@ -140,10 +214,10 @@ static int parse_line(lp_ctx *c, int64_t per_sec, int64_t now, hr_lp_emit emit, 
     i = me;
     while (i < len && s[i] == ',') {
         i++;
-        size_t ke = scan_until(s, i, len, "=, ");
+        size_t ke = scan_until(s, i, len, '=', ',', ' ');
         if (ke >= len || s[ke] != '=' || ke == i)
             return lp_fail(c, "bad tag", s + i, (ke < len ? ke : len) - i);
-        size_t ve = scan_until(s, ke + 1, len, ", ");
+        size_t ve = scan_until(s, ke + 1, len, ',', ' ', ' ');
         if (ve == ke + 1) return lp_fail(c, "empty tag value for", s + i, ke - i);
         if (ntags == HR_LP_MAX_TAGS) return lp_fail(c, "too many tags at", s + i, ke - i);
         tags[ntags++] = (lp_tag){{s + i, ke - i}, {s + ke + 1, ve - ke - 1}};
@@ -179,12 +253,24 @@ static int parse_line(lp_ctx *c, int64_t per_sec, int64_t now, hr_lp_emit emit, 
     if (fend < len) {
         size_t ts = fend + 1;
         int64_t raw;
-        if (hr_parse_int64(s + ts, len - ts, &raw) != 0)
+        if (!fast_int64(s + ts, len - ts, &raw) && hr_parse_int64(s + ts, len - ts, &raw) != 0)
             return lp_fail(c, "bad timestamp", s + ts, len - ts);
         t = floor_div(raw, per_sec);
     }
+    /* The key's parts, unescaped once per line: "measurement" and
+     * ",tag=value,..." (each field's name goes between them). */
+    keybuf tagpart = {.len = 0};
+    for (size_t a = 0; a < ntags; a++) {
+        key_char(&tagpart, ',');
+        key_add(&tagpart, tags[a].k.s, tags[a].k.len);
+        key_char(&tagpart, '=');
+        key_add(&tagpart, tags[a].v.s, tags[a].v.len);
+    }
+    keybuf key = {.len = 0};
+    key_add(&key, meas.s, meas.len);
+    size_t meas_len = key.len;
     for (size_t f = fstart; f < fend;) {
-        size_t ke = scan_until(s, f, fend, "=,");
+        size_t ke = scan_until(s, f, fend, '=', ',', ',');
         if (ke >= fend || s[ke] != '=' || ke == f)
             return lp_fail(c, "bad field", s + f, (ke < fend ? ke : fend) - f);
         size_t ve = ke + 1;
@@ -203,18 +289,22 @@ static int parse_line(lp_ctx *c, int64_t per_sec, int64_t now, hr_lp_emit emit, 
         int rc = field_value(c, fk, fv, &v);
         if (rc < 0) return rc;
         if (rc == 1) {
-            char key[HR_LP_KEY_MAX];
-            size_t k = 0;
-            bool ok = key_add(key, &k, meas.s, meas.len);
-            if (ok && !(fk.len == 5 && !memcmp(fk.s, "value", 5)))
-                ok = key_add(key, &k, ".", 1) && key_add(key, &k, fk.s, fk.len);
-            for (size_t a = 0; ok && a < ntags; a++)
-                ok = key_add(key, &k, ",", 1) && key_add(key, &k, tags[a].k.s, tags[a].k.len) &&
-                     key_add(key, &k, "=", 1) && key_add(key, &k, tags[a].v.s, tags[a].v.len);
-            if (!ok) return lp_fail(c, "series key too long for field", fk.s, fk.len);
+            key.len = meas_len;
+            if (!(fk.len == 5 && !memcmp(fk.s, "value", 5))) {
+                key_char(&key, '.');
+                key_add(&key, fk.s, fk.len);
+            }
+            if (!key.over && !tagpart.over && tagpart.len < HR_LP_KEY_MAX - key.len) {
+                memcpy(key.s + key.len, tagpart.s, tagpart.len);
+                key.len += tagpart.len;
+            } else {
+                key.over = true;
+            }
+            if (key.over) return lp_fail(c, "series key too long for field", fk.s, fk.len);
+            key.s[key.len] = 0;
             if (*count >= (size_t)INT_MAX)
                 return hr_error_set(c->err, HR_ELIMIT, "line %zu: too many samples", c->lineno);
-            rc = emit(ud, key, c->lineno, t, v);
+            rc = emit(ud, key.s, c->lineno, t, v);
             if (rc < 0) return rc;
             (*count)++;
         }

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <headroom/store.h>
+#include <headroom/util.h>
 
 #define MAXS 16
 struct got {
@@ -121,10 +122,58 @@ static void test_bad(void **state)
     assert_int_equal(parse(many, NULL, &g, &err), HR_ELIMIT);
 }
 
+/* Numbers read by the fast paths and by strtod must be the same doubles,
+ * bit for bit; so must timestamps near the fast path's 18-digit bound. */
+static void test_numbers(void **state)
+{
+    (void)state;
+    static const char *vals[] = {"0.1",
+                                 "-0.3",
+                                 "12.5",
+                                 "007",
+                                 "-0",
+                                 "0.000000000000001",
+                                 "123456789012345",
+                                 "1234567890123456",
+                                 "9007199254740993",
+                                 "5.",
+                                 ".5",
+                                 "1e3",
+                                 "2.675",
+                                 "99.99",
+                                 "-123.456789012345"};
+    struct got g;
+    hr_error err = {0};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "m v=%s 1", vals[i]);
+        assert_int_equal(parse(line, "s", &g, &err), 1);
+        double want;
+        assert_int_equal(hr_parse_double(vals[i], strlen(vals[i]), &want), 0);
+        if (memcmp(&g.v[0], &want, sizeof want)) {
+            print_error("%s: read %.17g, strtod %.17g\n", vals[i], g.v[0], want);
+            fail();
+        }
+    }
+    assert_int_equal(parse("m v=1 999999999999999999", "ns", &g, &err), 1);
+    assert_int_equal(g.t[0], 999999999);
+    assert_int_equal(parse("m v=1 -1000000000000000001", "ns", &g, &err), 1);
+    assert_int_equal(g.t[0], -1000000001);
+    assert_int_equal(parse("m v=1 9223372036854775807", "s", &g, &err), 1);
+    assert_int_equal(g.t[0], INT64_MAX);
+    assert_int_equal(parse("m v=1 9223372036854775808", "s", &g, &err), HR_EPARSE);
+    assert_int_equal(parse("m v=1 +5", "s", &g, &err), 1);
+    assert_int_equal(g.t[0], 5);
+    assert_int_equal(parse("m v=1 -", "s", &g, &err), HR_EPARSE);
+    assert_int_equal(parse("m v=- 1", "s", &g, &err), HR_EPARSE);
+    assert_int_equal(parse("m v=1.2.3 1", "s", &g, &err), HR_EPARSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
+        cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

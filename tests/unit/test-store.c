@@ -371,6 +371,139 @@ static void test_out_of_order_and_wal(void **state)
     hrd_store_close(s);
 }
 
+/* Samples per record of every wal row (records: series id 8 bytes, length
+ * 4 bytes, a Gorilla chunk), appended to `counts`. */
+static void wal_record_sizes(hr_vec *counts)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/headroom.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT data FROM wal ORDER BY id", -1, &st, NULL), 0);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const uint8_t *d = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        for (size_t pos = 0; pos + 12 <= len;) {
+            size_t bl = 0;
+            for (int b = 0; b < 4; b++) bl |= (size_t)d[pos + 8 + (size_t)b] << (8 * b);
+            int64_t *t = NULL;
+            double *v = NULL;
+            size_t n = 0;
+            assert_int_equal(hr_chunk_decode(d + pos + 12, bl, 1000, &t, &v, &n, NULL), 0);
+            free(t);
+            free(v);
+            assert_int_equal(hr_vec_push(counts, &n), 0);
+            pos += 12 + bl;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* A series written steadily, one sample per write: its wal rows follow the
+ * head as it is compacted, so it is never logged again (every wal record
+ * holds the one sample of its write), the wal stays short, and every
+ * sample survives reopening. */
+static void test_wal_follows_head(void **state)
+{
+    (void)state;
+    hrd_store_opts o = {.dir = dir, .chunk_samples = 10, .maintain_sec = 3600, .wal_keep_rows = 64};
+    hrd_store *s = NULL;
+    hr_error err = {0};
+    assert_int_equal(hrd_store_open(&o, &s, &err), 0);
+    size_t max_rows = 0;
+    for (int k = 0; k < 300; k++) {
+        int64_t t = 1000 + 10 * k;
+        double v = 0.5 * k;
+        hrd_write w = {"steady", NULL, &t, &v, 1};
+        hrd_write_result r;
+        assert_int_equal(hrd_store_write(s, &w, 1, &r, &err), 0);
+        assert_int_equal(r.stored, 1);
+        size_t rows = (size_t)wal_rows();
+        if (rows > max_rows) max_rows = rows;
+        if (k % 100 != 99) continue;
+        hrd_store_close(s);
+        assert_int_equal(hrd_store_open(&o, &s, &err), 0);
+        hr_vec rt, rv;
+        read_all(s, "steady", &rt, &rv);
+        assert_int_equal(rt.len, (size_t)k + 1);
+        for (size_t i = 0; i < rt.len; i++) {
+            assert_int_equal(((int64_t *)rt.data)[i], 1000 + 10 * (int64_t)i);
+            assert_near(((double *)rv.data)[i], 0.5 * (double)i, 0);
+        }
+        hr_vec_release(&rt);
+        hr_vec_release(&rv);
+    }
+    hrd_store_close(s);
+    hr_vec counts;
+    hr_vec_init(&counts, sizeof(size_t), 0);
+    wal_record_sizes(&counts);
+    print_message("wal: at most %zu rows, %zu records at the end\n", max_rows, counts.len);
+    assert_true(counts.len > 0);
+    for (size_t i = 0; i < counts.len; i++) assert_int_equal(*(size_t *)hr_vec_at(&counts, i), 1);
+    /* The oldest row needed lags the head by at most two compactions of 10
+     * samples (25 rows), plus the rows a full pass (every 17 rows) has not
+     * deleted yet. */
+    assert_true(max_rows <= 25 + 17);
+    hr_vec_release(&counts);
+}
+
+static int64_t wal_max_id(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/headroom.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) FROM wal", -1, &st, NULL),
+                     0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Once maintenance moved every head into chunks, the wal is empty; the
+ * next rows still get growing ids (an automatic rowid would start at 1
+ * again, behind the store's count), and a reopen finds every sample. */
+static void test_wal_ids_grow(void **state)
+{
+    (void)state;
+    int64_t now = 1700000000 + 30 * 86400;
+    hrd_store *s = open_store(10, 86400, test_clock, &now);
+    hr_error err = {0};
+    for (int k = 0; k < 5; k++) {
+        int64_t t = 1700000000 + 300 * k;
+        double v = k;
+        hrd_write w = {"old", NULL, &t, &v, 1};
+        assert_int_equal(hrd_store_write(s, &w, 1, NULL, &err), 0);
+    }
+    assert_int_equal(wal_max_id(), 5);
+    assert_int_equal(hrd_store_maintain(s, &err), 0);
+    assert_int_equal(wal_rows(), 0);
+    int64_t t = now - 60;
+    double v = 42;
+    hrd_write w = {"new", NULL, &t, &v, 1};
+    assert_int_equal(hrd_store_write(s, &w, 1, NULL, &err), 0);
+    assert_int_equal(wal_max_id(), 6);
+    hrd_store_close(s);
+    s = open_store(10, 86400, test_clock, &now);
+    hr_vec rt, rv;
+    read_all(s, "new", &rt, &rv);
+    assert_int_equal(rt.len, 1);
+    assert_near(((double *)rv.data)[0], 42, 0);
+    hr_vec_release(&rt);
+    hr_vec_release(&rv);
+    read_all(s, "old", &rt, &rv);
+    assert_int_equal(rt.len, 1); /* the hourly mean of the 5 samples */
+    assert_near(((double *)rv.data)[0], 2, 1e-12);
+    hr_vec_release(&rt);
+    hr_vec_release(&rv);
+    hrd_store_close(s);
+}
+
 static void test_objects(void **state)
 {
     (void)state;
@@ -428,6 +561,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_order_and_wal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_follows_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_ids_grow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
