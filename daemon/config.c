@@ -15,6 +15,7 @@ void hrd_config_defaults(hrd_config *c)
     snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
     snprintf(c->data, sizeof c->data, "./headroom-data");
     c->max_body_bytes = 16u << 20;
+    c->max_connections = 512;
     c->chunk_samples = 120;
     c->raw_retention_sec = 30 * 86400;
     c->hourly_retention_sec = 400 * 86400;
@@ -78,6 +79,7 @@ static const ckey keys[] = {
     {"listen", K_STR, F(listen), 0},
     {"data", K_STR, F(data), 0},
     {"threads", K_SIZE, F(threads), 256},
+    {"max_connections", K_SIZE, F(max_connections), 100000},
     {"max_body_bytes", K_SIZE, F(max_body_bytes), 1 << 30},
     {"rate_limit_rps", K_DOUBLE, F(rate_limit_rps), 1e9},
     {"forecast_history", K_SIZE, F(forecast_history), 1000000},

@@ -423,14 +423,16 @@ int hrd_server_start(const hrd_config *c, hrd_server **out, hr_error *err)
         srv->mhd = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED,
-            on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+            on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)(c->max_connections ? c->max_connections : 1),
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_HTTPS_MEM_CERT,
             cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
     else
         srv->mhd = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED,
-            on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+            on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)(c->max_connections ? c->max_connections : 1),
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
     free(cert);
     free(key);

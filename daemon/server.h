@@ -29,7 +29,8 @@ typedef struct hrd_scrape_target {
 typedef struct hrd_config {
     char listen[128];          /* "ADDR:PORT" ("[::1]:8080" for IPv6); port 0 = ephemeral */
     char data[HRD_PATH_MAX];   /* data directory */
-    size_t threads;            /* thread pool size (0 = online CPUs, at least 2) */
+    size_t threads;            /* 0: a thread per connection; N: 4 N epoll workers */
+    size_t max_connections;    /* open connections at most (more are refused) */
     size_t max_body_bytes;     /* request bodies larger than this: 413 */
     double rate_limit_rps;     /* requests per second over all clients (0 = off): 429 */
     size_t chunk_samples;      /* see hrd_store_opts */
@@ -39,17 +40,17 @@ typedef struct hrd_config {
     size_t forecast_history;     /* newest samples a forecast is fitted on */
     char tls_cert[HRD_PATH_MAX]; /* PEM files; both set = HTTPS */
     char tls_key[HRD_PATH_MAX];
-    double loop_interval_sec;   /* control loop period (ctl.h) */
-    char loop_driver[16];       /* "sim" (the live twin) or "none" (no loop) */
-    double loop_sim_step_sec;   /* simulated time per round of the sim driver (0 = interval) */
+    double loop_interval_sec;        /* control loop period (ctl.h) */
+    char loop_driver[16];            /* "sim" (the live twin) or "none" (no loop) */
+    double loop_sim_step_sec;        /* simulated time per round of the sim driver (0 = interval) */
     char loop_journal[HRD_PATH_MAX]; /* act driver: lib/act journal ("" = DATA/act-journal.db) */
     char loop_cgroup_parent[65];     /* act driver: cgroup parent of the workloads' groups */
     char loop_dry_run[8];            /* act driver: "true" validates actions, runs none */
-    double alerts_interval_sec; /* evaluation period (0 = no evaluation) */
-    size_t alerts_horizon;      /* steps ahead for predicted breaches */
-    char alerts_webhook[1024];  /* POST every alert state change here (empty = none) */
-    size_t alerts_min_points;   /* scored points before coverage is judged */
-    double alerts_tolerance;    /* |coverage - 0.90| above this: accuracy alert */
+    double alerts_interval_sec;      /* evaluation period (0 = no evaluation) */
+    size_t alerts_horizon;           /* steps ahead for predicted breaches */
+    char alerts_webhook[1024];       /* POST every alert state change here (empty = none) */
+    size_t alerts_min_points;        /* scored points before coverage is judged */
+    double alerts_tolerance;         /* |coverage - 0.90| above this: accuracy alert */
     /* anomaly detection (anomaly.c), webhook signing (alerts.c), per-token rate limit */
     char anomaly_detector[64];        /* a detector of lib/anomaly ("ensemble") */
     char anomaly_match[128];          /* series followed: an fnmatch(3) pattern */

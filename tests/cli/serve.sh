@@ -107,6 +107,34 @@ kill -TERM "$pid"
 wait "$pid"
 pid=
 
+# max_connections: with 2 idle connections open, a third is closed unanswered;
+# once one closes, requests are served again (a thread per connection).
+printf 'data: %s\nmax_connections: 2\n' "$tmp/d" >"$tmp/cfg.yaml"
+start
+python3 - "$(cat "$tmp/port")" <<'PY' || fail "max_connections"
+import socket, sys, time
+port = int(sys.argv[1])
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+time.sleep(0.3)
+third = socket.create_connection(("127.0.0.1", port))
+third.settimeout(5)
+third.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+try:
+    got = third.recv(100)
+except ConnectionResetError:
+    got = b""
+assert got == b"", got
+idle[0].close()
+time.sleep(0.3)
+ok = socket.create_connection(("127.0.0.1", port))
+ok.settimeout(5)
+ok.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+assert ok.recv(100).startswith(b"HTTP/1.1 200"), "served again"
+PY
+kill -TERM "$pid"
+wait "$pid"
+pid=
+
 # TLS when a certificate is configured (GnuTLS through libmicrohttpd).
 if command -v openssl >/dev/null; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
