@@ -12,7 +12,8 @@
 
 #define TEAM_NAME    "headroom"
 #define MAX_THREADS  64
-#define LONG_HISTORY 300000 /* late-acceptance history of the exploring threads */
+#define EVEN_HISTORY 100000 /* late-acceptance histories of the exploring threads */
+#define ODD_HISTORY  300000
 
 static const char help_text[] =
     "NAME\n"
@@ -36,9 +37,10 @@ static const char help_text[] =
     "    hill climbing over shift, swap and ejection-chain moves, targeting\n"
     "    costly machines, with CBC sub-MIPs over a few machines when built with\n"
     "    CBC, and a final descent from the best state) runs on THREADS threads\n"
-    "    with seeds SEED, SEED+1, ...: even threads with a short acceptance\n"
-    "    history (descent), odd ones with a long one (exploration); the best\n"
-    "    result is kept.\n"
+    "    with seeds SEED, SEED+1, ...: each explores with a long acceptance\n"
+    "    history (100,000 move attempts on even threads, 300,000 on odd ones)\n"
+    "    and, every 20 M attempts, runs a short descent from where it is whose\n"
+    "    best is kept; the best result of all threads is written.\n"
     "    -name prints the team name.\n"
     "\n"
     "    `check` verifies NEW_ASSIGNMENT against the instance and the initial\n"
@@ -196,8 +198,8 @@ static int solve(const struct solve_args *sa, double t_start)
         j->opts.lns = sa->lns && hr_roadef_have_cbc();
         j->opts.lns_sub_sec = sa->lns_sub;
         j->opts.lns_machines = (int32_t)sa->lns_machines;
-        /* a portfolio: even threads descend, odd threads explore */
-        j->opts.lahc_len = i % 2 ? LONG_HISTORY : 0;
+        /* a portfolio: two history lengths, each thread with its own seed */
+        j->opts.lahc_len = i % 2 ? ODD_HISTORY : EVEN_HISTORY;
         if (pthread_create(&tid[i], NULL, run_job, j) != 0) break;
         started++;
     }

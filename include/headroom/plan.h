@@ -147,6 +147,13 @@ typedef struct hr_roadef_opts {
      * the last 15 % of the time is a descent from the best state found with
      * a short history. */
     uint64_t lahc_len;
+    /* With a history longer than 2000: move attempts between peeks, short
+     * descents (2000-attempt history, a tenth of this many attempts) from
+     * the exploring state whose best is kept before the exploring state and
+     * its history are restored (0 = 20,000,000). A long history keeps the
+     * exploring state well above the local optima it passes; peeks collect
+     * them. */
+    uint64_t peek_every;
     /* Called (from the solving thread) with each new best cost; may be NULL. */
     void (*on_improve)(int64_t cost, void *ud);
     void *ud;
@@ -156,6 +163,7 @@ typedef struct hr_roadef_stats {
     uint64_t iters, moves, shifts, swaps;
     uint64_t chains; /* ejection chains (q: m2 -> m3, then p: m1 -> m2) */
     uint64_t lns_runs, lns_improved;
+    uint64_t peeks; /* descents from the exploring state (long histories) */
     double seconds;
 } hr_roadef_stats;
 
