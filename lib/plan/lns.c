@@ -31,7 +31,8 @@
  * keeps process-wide state (so sub-MIPs of several threads cannot share a
  * process), and Clp can abort on an internal assertion, which must not take
  * the solver with it. The child writes its answer to a pipe; the parent
- * waits at most the time cap plus CHILD_GRACE seconds, then kills it. */
+ * waits at most the time cap plus half of it (at most CHILD_GRACE seconds)
+ * or until *stop, then kills it. */
 #define CHILD_GRACE 1.0
 
 typedef struct sub {
@@ -442,17 +443,18 @@ static bool write_all(int fd, const void *buf, size_t len)
 }
 
 /* Read len bytes from fd before `deadline` (hr_clock_sec); false on EOF,
- * error or time out. */
-static bool read_all(int fd, void *buf, size_t len, double deadline)
+ * error, time out or *stop (checked every 50 ms; may be NULL). */
+static bool read_all(int fd, void *buf, size_t len, double deadline, atomic_int *stop)
 {
     char *p = buf;
     while (len) {
         double left = deadline - hr_clock_sec();
-        if (left <= 0) return false;
+        if (left <= 0 || (stop && atomic_load_explicit(stop, memory_order_relaxed))) return false;
         struct pollfd pf = {.fd = fd, .events = POLLIN};
-        int r = poll(&pf, 1, (int)(left * 1000) + 1);
+        int r = poll(&pf, 1, left > 0.05 ? 50 : (int)(left * 1000) + 1);
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
+        if (r < 0) return false;
+        if (r == 0) continue;
         ssize_t n = read(fd, p, len);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
@@ -466,7 +468,7 @@ static bool read_all(int fd, void *buf, size_t len, double deadline)
  * of the sub-problem's processes) comes back through a pipe into `out`.
  * 1: a solution, 0: none (no solution, the child failed or was late). */
 static int solve_in_child(sub *s, const int64_t *txfix, const int32_t *rs, const int32_t *rl,
-                          double sub_sec, int32_t *out)
+                          double sub_sec, atomic_int *stop, int32_t *out)
 {
     int fd[2];
     if (pipe(fd) < 0) return 0;
@@ -496,12 +498,13 @@ static int solve_in_child(sub *s, const int64_t *txfix, const int32_t *rs, const
         _exit(ok ? 0 : 1);
     }
     close(fd[1]);
-    double deadline = hr_clock_sec() + sub_sec + CHILD_GRACE;
+    double deadline =
+        hr_clock_sec() + sub_sec + (sub_sec / 2 < CHILD_GRACE ? sub_sec / 2 : CHILD_GRACE);
     int32_t st = 0;
-    bool ok = read_all(fd[0], &st, sizeof st, deadline);
+    bool ok = read_all(fd[0], &st, sizeof st, deadline, stop);
     for (int32_t qi = 0; ok && st && qi < s->nq; qi++) {
         int32_t m;
-        ok = read_all(fd[0], &m, sizeof m, deadline) && m >= 0 && m < s->in->nmach;
+        ok = read_all(fd[0], &m, sizeof m, deadline, stop) && m >= 0 && m < s->in->nmach;
         if (ok) out[s->q[qi]] = m;
     }
     close(fd[0]);
@@ -511,7 +514,7 @@ static int solve_in_child(sub *s, const int64_t *txfix, const int32_t *rs, const
 }
 
 int hr__lns_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign, const int32_t *mach,
-                  int32_t k, double sub_sec, hr_error *err)
+                  int32_t k, double sub_sec, atomic_int *stop, hr_error *err)
 {
     sub s = {.in = in, .m0 = m0, .a = assign, .mach = mach, .k = k};
     int32_t R = in->nres, *rs = NULL, *rl = NULL, *cand = NULL;
@@ -543,7 +546,7 @@ int hr__lns_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign, const
     cand = malloc((size_t)in->nproc * sizeof *cand);
     if (!cand) goto out;
     memcpy(cand, assign, (size_t)in->nproc * sizeof *cand);
-    rc = solve_in_child(&s, txfix, rs, rl, sub_sec, cand);
+    rc = solve_in_child(&s, txfix, rs, rl, sub_sec, stop, cand);
     if (rc == 1) {
         int64_t before = cost_of(in, m0, assign), after = cost_of(in, m0, cand);
         if (after >= 0 && after < before)

@@ -223,7 +223,7 @@ static int lns_step(search *s, int32_t *work, hr_error *err)
         if (sub < 0.05) return 0;
     }
     s->stats.lns_runs++;
-    int rc = hr__lns_solve(in, st->m0, work, mach, n, sub, err);
+    int rc = hr__lns_solve(in, st->m0, work, mach, n, sub, s->o->stop, err);
     if (rc <= 0) return rc;
     /* apply the new placement of the sub-problem's processes */
     int64_t before = st->cost;
