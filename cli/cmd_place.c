@@ -2,18 +2,18 @@
  * for headroom's own JSON fleet (docs/fleet-schema.md); PLAN.json follows
  * docs/plan-schema.md. */
 #include "cli/cli.h"
+#include "cli/plan_portfolio.h"
 
 #include <headroom/plan.h>
 
 #include <getopt.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_THREADS 64
+#define MAX_THREADS CLI_PORTFOLIO_MAX_THREADS
 
 static const char help_text[] =
     "NAME\n"
@@ -73,65 +73,18 @@ struct place_args {
     bool dry_run;
 };
 
-struct job {
-    const hr_roadef *in;
-    const int32_t *m0;
-    int32_t *assign;
-    hr_roadef_opts opts;
-    hr_roadef_cost cost;
-    hr_error err;
-    int rc;
-};
-
-static void *run_job(void *arg)
-{
-    struct job *j = arg;
-    j->rc = hr_roadef_solve(j->in, j->m0, j->assign, &j->opts, &j->cost, NULL, &j->err);
-    return NULL;
-}
-
 /* Solve on sa->threads threads; the best assignment lands in `target`. */
 static int solve(const struct place_args *sa, const hr_roadef *in, const int32_t *m0,
                  int32_t *target, hr_error *err)
 {
-    struct job jobs[MAX_THREADS] = {0};
-    pthread_t tid[MAX_THREADS];
-    size_t started = 0;
-    double deadline = hr_clock_sec() + sa->seconds;
-    int rc = 0;
-    for (size_t i = 0; i < sa->threads; i++) {
-        struct job *j = &jobs[i];
-        j->in = in;
-        j->m0 = m0;
-        j->assign = malloc((size_t)in->nproc * sizeof *j->assign);
-        if (!j->assign) break;
-        memcpy(j->assign, target, (size_t)in->nproc * sizeof *j->assign);
-        j->opts.seed = sa->seed + i;
-        j->opts.deadline_sec = sa->iters ? 0 : deadline;
-        j->opts.max_iters = sa->iters;
-        j->opts.stop = &stop_flag;
-        j->opts.lns = hr_roadef_have_cbc();
-        j->opts.lahc_len = i % 2 ? 100000 : 0;
-        if (pthread_create(&tid[i], NULL, run_job, j) != 0) {
-            free(j->assign);
-            break;
-        }
-        started++;
-    }
-    for (size_t i = 0; i < started; i++) pthread_join(tid[i], NULL);
-    struct job *best = NULL;
-    for (size_t i = 0; i < started; i++) {
-        if (jobs[i].rc < 0)
-            cli_warn("place: thread %zu: %s", i, hr_error_message(&jobs[i].err));
-        else if (!best || jobs[i].cost.total < best->cost.total)
-            best = &jobs[i];
-    }
-    if (best)
-        memcpy(target, best->assign, (size_t)in->nproc * sizeof *target);
-    else
-        rc = hr_error_set(err, HR_ESTATE, "place: no search thread finished");
-    for (size_t i = 0; i < started; i++) free(jobs[i].assign);
-    return rc;
+    cli_portfolio pf = {.threads = sa->threads, .lahc_even = 0, .lahc_odd = 100000, .who = "place"};
+    pf.opts.seed = sa->seed;
+    pf.opts.deadline_sec = sa->iters ? 0 : hr_clock_sec() + sa->seconds;
+    pf.opts.max_iters = sa->iters;
+    pf.opts.stop = &stop_flag;
+    pf.opts.lns = hr_roadef_have_cbc();
+    cli_portfolio_result res;
+    return cli_portfolio_solve(&pf, in, m0, target, target, &res, err);
 }
 
 /* Load + balance cost of host m under `a` (for the reasons shown). */
