@@ -143,7 +143,9 @@ typedef struct hr_roadef_opts {
     atomic_int *stop;     /* stop when *stop != 0 (e.g. set on SIGTERM); may be NULL */
     bool lns;             /* run CBC sub-MIPs between local-search rounds */
     double lns_sub_sec;   /* time cap per sub-MIP (0 = 1 s) */
-    int32_t lns_machines; /* machines per sub-problem (0 = automatic) */
+    int32_t lns_machines; /* machines per sub-problem (0 = automatic: 2 .. 8, from 4,
+                             fewer after sub-MIPs that hit their cap, more after
+                             quick improving ones) */
     /* Late-acceptance history length in move attempts (0 = 2000, at most
      * 4,000,000). Long histories (1e5 .. 1e6) explore more, which pays on
      * tightly packed instances; short ones descend faster. With a deadline,

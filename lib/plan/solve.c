@@ -18,12 +18,14 @@
 #define SWAP_PCT     35       /* share of swap moves */
 #define CHAIN_PCT    10       /* share of ejection chains */
 #define BEST_PERMIL  2        /* per mille of shifts to the best machine (full scan) */
+#define LNS_AUTO_MAX 8        /* machines per sub-MIP at most, automatic size */
 #define PEEK_EVERY   20000000 /* default opts.peek_every */
 #define PEEK_DIVISOR 10       /* a peek lasts peek_every / 10 attempts */
 
 typedef struct search {
     hr__state st;
     uint64_t peek_every; /* 0: no peeks */
+    int32_t lns_k;       /* machines per sub-MIP (automatic size) */
     uint64_t last_peek;  /* iteration of the last descent from the exploring state */
     int32_t *snap;       /* [P] the exploring state during a peek */
     int64_t *hsnap;      /* [hlen] its history */
@@ -195,7 +197,11 @@ static int lns_step(search *s, int32_t *work, hr_error *err)
 {
     hr__state *st = &s->st;
     const hr_roadef *in = st->in;
-    int32_t k = s->o->lns_machines > 0 ? s->o->lns_machines : (in->nmach < 4 ? in->nmach : 4);
+    /* automatic size: starts at 4 machines, one fewer after a sub-MIP that
+     * ran into its time cap (or was skipped at once), one more after one that
+     * improved within a quarter of it (2 .. LNS_AUTO_MAX) */
+    if (!s->lns_k) s->lns_k = 4;
+    int32_t k = s->o->lns_machines > 0 ? s->o->lns_machines : s->lns_k;
     if (k > in->nmach) k = in->nmach;
     if (k < 2) return 0;
     int32_t mach[64];
@@ -223,7 +229,13 @@ static int lns_step(search *s, int32_t *work, hr_error *err)
         if (sub < 0.05) return 0;
     }
     s->stats.lns_runs++;
+    double t0 = hr_clock_sec();
     int rc = hr__lns_solve(in, st->m0, work, mach, n, sub, s->o->stop, err);
+    double took = hr_clock_sec() - t0;
+    if ((took >= 0.9 * sub || (rc == 0 && took < 0.01 * sub)) && s->lns_k > 2)
+        s->lns_k--; /* ran into its cap, or was too large to set up */
+    else if (rc == 1 && took < 0.25 * sub && s->lns_k < LNS_AUTO_MAX)
+        s->lns_k++;
     if (rc <= 0) return rc;
     /* apply the new placement of the sub-problem's processes */
     int64_t before = st->cost;
@@ -310,7 +322,7 @@ static int run(search *s, hr_error *err)
     int rc = 0;
 #ifdef HR_HAVE_CBC
     int32_t *work = NULL;
-    double next_lns = 0;
+    double next_lns = 0, lns_gap = 2;
     if (s->o->lns) {
         work = hr__plan_calloc((size_t)s->st.in->nproc, sizeof *work);
         if (!work) return hr_error_set(err, HR_ENOMEM, "solve: out of memory");
@@ -329,9 +341,12 @@ static int run(search *s, hr_error *err)
 #ifdef HR_HAVE_CBC
             if (work && hr_clock_sec() >= next_lns && !should_stop(s)) {
                 double t = hr_clock_sec();
+                uint64_t won = s->stats.lns_improved;
                 if ((rc = lns_step(s, work, err)) < 0) break;
-                /* about a third of the time in sub-MIPs */
-                next_lns = hr_clock_sec() + 2 * (hr_clock_sec() - t);
+                /* a third of the time in sub-MIPs while they pay; each one
+                 * that does not stretches the gap (up to a sixteenth) */
+                lns_gap = s->stats.lns_improved > won ? 2 : lns_gap * 1.5 < 15 ? lns_gap * 1.5 : 15;
+                next_lns = hr_clock_sec() + lns_gap * (hr_clock_sec() - t);
             }
 #endif
         }
