@@ -6,7 +6,8 @@
 # 2. Solver: every A instance at ROADEF_SECONDS (default 30) wall-clock
 #    seconds on ROADEF_THREADS (default 2) threads: cost, gap to the 2012
 #    best, and the challenge score sum (cost - best) / initial, beside the
-#    2012 winner's (S41) own 300 s results.
+#    2012 winner's (S41) own 300 s results. ROADEF_INSTANCES (default all
+#    ten) picks instances, e.g. ROADEF_SECONDS=300 ROADEF_INSTANCES="a2_2 a2_5".
 # 3. A generated B-size instance (ROADEF_B_PROCESSES, default 50000
 #    processes on ROADEF_B_MACHINES, default 5000 machines): read + one pass
 #    (one move attempt per process, one thread) + write, wall time and peak RSS.
@@ -15,6 +16,7 @@ hr=${1:?usage: bench/roadef.sh HEADROOM SHARED_DATA_DIR}
 shared=${2:?usage: bench/roadef.sh HEADROOM SHARED_DATA_DIR}
 secs=${ROADEF_SECONDS:-30}
 threads=${ROADEF_THREADS:-2}
+insts=${ROADEF_INSTANCES:-a1_1 a1_2 a1_3 a1_4 a1_5 a2_1 a2_2 a2_3 a2_4 a2_5}
 bp=${ROADEF_B_PROCESSES:-50000}
 bm=${ROADEF_B_MACHINES:-5000}
 d="$shared/roadef2012"
@@ -51,7 +53,7 @@ declare -A s41=([a1_1]=44306501 [a1_2]=777912030 [a1_3]=583006422 [a1_4]=2621251
     [a1_5]=727578310 [a2_1]=329 [a2_2]=746097632 [a2_3]=1210644572 [a2_4]=1680615349
     [a2_5]=318358949)
 score=0 score41=0
-for i in a1_1 a1_2 a1_3 a1_4 a1_5 a2_1 a2_2 a2_3 a2_4 a2_5; do
+for i in $insts; do
     "$hr" roadef -t "$secs" -j "$threads" -s 1 -p "$d/model_$i.txt" -i "$d/assignment_$i.txt" \
         -o "$tmp/$i.txt" 2>"$tmp/$i.log"
     c=$(cost "$d/model_$i.txt" "$d/assignment_$i.txt" "$tmp/$i.txt")

@@ -2,18 +2,18 @@
  * for headroom's own JSON fleet (docs/fleet-schema.md); PLAN.json follows
  * docs/plan-schema.md. */
 #include "cli/cli.h"
+#include "cli/plan_portfolio.h"
 
 #include <headroom/plan.h>
 
 #include <getopt.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_THREADS 64
+#define MAX_THREADS CLI_PORTFOLIO_MAX_THREADS
 
 static const char help_text[] =
     "NAME\n"
@@ -30,7 +30,10 @@ static const char help_text[] =
     "    its constraints (capacity, transient resources, distinct hosts, spread,\n"
     "    dependencies, required labels), with the solver of `headroom roadef`.\n"
     "    Workloads without a host are placed first (greedy, largest first); a\n"
-    "    first placement is not a move. Then it orders the moves so that every\n"
+    "    first placement is not a move. When today's placement breaks a\n"
+    "    constraint, it is repaired: the workloads that break it leave their\n"
+    "    host in a first step (named in the summary), the rest stays. Then it\n"
+    "    orders the moves so that every\n"
     "    intermediate state fits (parking a workload elsewhere when needed),\n"
     "    at most K moves in or out of one host per step.\n"
     "\n"
@@ -52,7 +55,7 @@ static const char help_text[] =
     "    -h, --help      show this help\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 planned, 1 bad fleet or no valid placement, 2 usage.\n";
+    "    0 planned, 1 bad fleet or no valid placement even after repair, 2 usage.\n";
 
 static atomic_int stop_flag;
 
@@ -70,65 +73,18 @@ struct place_args {
     bool dry_run;
 };
 
-struct job {
-    const hr_roadef *in;
-    const int32_t *m0;
-    int32_t *assign;
-    hr_roadef_opts opts;
-    hr_roadef_cost cost;
-    hr_error err;
-    int rc;
-};
-
-static void *run_job(void *arg)
-{
-    struct job *j = arg;
-    j->rc = hr_roadef_solve(j->in, j->m0, j->assign, &j->opts, &j->cost, NULL, &j->err);
-    return NULL;
-}
-
 /* Solve on sa->threads threads; the best assignment lands in `target`. */
 static int solve(const struct place_args *sa, const hr_roadef *in, const int32_t *m0,
                  int32_t *target, hr_error *err)
 {
-    struct job jobs[MAX_THREADS] = {0};
-    pthread_t tid[MAX_THREADS];
-    size_t started = 0;
-    double deadline = hr_clock_sec() + sa->seconds;
-    int rc = 0;
-    for (size_t i = 0; i < sa->threads; i++) {
-        struct job *j = &jobs[i];
-        j->in = in;
-        j->m0 = m0;
-        j->assign = malloc((size_t)in->nproc * sizeof *j->assign);
-        if (!j->assign) break;
-        memcpy(j->assign, target, (size_t)in->nproc * sizeof *j->assign);
-        j->opts.seed = sa->seed + i;
-        j->opts.deadline_sec = sa->iters ? 0 : deadline;
-        j->opts.max_iters = sa->iters;
-        j->opts.stop = &stop_flag;
-        j->opts.lns = hr_roadef_have_cbc();
-        j->opts.lahc_len = i % 2 ? 100000 : 0;
-        if (pthread_create(&tid[i], NULL, run_job, j) != 0) {
-            free(j->assign);
-            break;
-        }
-        started++;
-    }
-    for (size_t i = 0; i < started; i++) pthread_join(tid[i], NULL);
-    struct job *best = NULL;
-    for (size_t i = 0; i < started; i++) {
-        if (jobs[i].rc < 0)
-            cli_warn("place: thread %zu: %s", i, hr_error_message(&jobs[i].err));
-        else if (!best || jobs[i].cost.total < best->cost.total)
-            best = &jobs[i];
-    }
-    if (best)
-        memcpy(target, best->assign, (size_t)in->nproc * sizeof *target);
-    else
-        rc = hr_error_set(err, HR_ESTATE, "place: no search thread finished");
-    for (size_t i = 0; i < started; i++) free(jobs[i].assign);
-    return rc;
+    cli_portfolio pf = {.threads = sa->threads, .lahc_even = 0, .lahc_odd = 100000, .who = "place"};
+    pf.opts.seed = sa->seed;
+    pf.opts.deadline_sec = sa->iters ? 0 : hr_clock_sec() + sa->seconds;
+    pf.opts.max_iters = sa->iters;
+    pf.opts.stop = &stop_flag;
+    pf.opts.lns = hr_roadef_have_cbc();
+    cli_portfolio_result res;
+    return cli_portfolio_solve(&pf, in, m0, target, target, &res, err);
 }
 
 /* Load + balance cost of host m under `a` (for the reasons shown). */
@@ -154,9 +110,11 @@ typedef struct plan_ctx {
     const struct place_args *sa;
     const hr_fleet *f;
     const hr_roadef *in;
-    const int32_t *cur;    /* today's placement, -1 = not placed */
-    const int32_t *start;  /* the valid start (unplaced ones placed greedily) */
-    const int32_t *target; /* the answer */
+    const int32_t *cur;      /* today's placement, -1 = not placed */
+    const int32_t *start;    /* the valid start (unplaced ones placed greedily) */
+    const int32_t *target;   /* the answer */
+    const uint8_t *repaired; /* 1 + hr_roadef_viol_kind: moved off today's host to fix it */
+    size_t nrepaired;
     hr_roadef_cost before, after;
     hr_migration mg;
     json_t *doc;
@@ -181,20 +139,46 @@ static void target_reason(const plan_ctx *c, int32_t from, char *buf, size_t siz
         snprintf(buf, size, "better placement overall");
 }
 
+/* Why a workload was moved off today's host before planning. */
+static const char *repair_why(uint8_t kind)
+{
+    switch ((hr_roadef_viol_kind)(kind - 1)) {
+    case HR_VIOL_CAPACITY:
+    case HR_VIOL_TRANSIENT:
+        return "today's host is over capacity or lacks a required label";
+    case HR_VIOL_CONFLICT:
+        return "shares today's host with a workload of its service, which wants distinct hosts";
+    case HR_VIOL_SPREAD:
+        return "its service spans too few locations";
+    case HR_VIOL_DEPENDENCY:
+        return "a service it depends on is not in today's host's neighbourhood";
+    }
+    return "?";
+}
+
 static int build_doc(plan_ctx *c)
 {
     const hr_fleet *f = c->f;
     json_t *moves = json_array(), *tgt = json_object();
-    c->doc = json_pack("{s:i,s:s,s:I,s:f,s:o,s:o,s:i,s:i}", "headroom_plan", 1, "fleet",
+    c->doc = json_pack("{s:i,s:s,s:I,s:f,s:o,s:o,s:i,s:i,s:i}", "headroom_plan", 1, "fleet",
                        c->sa->fleet, "seed", (json_int_t)c->sa->seed, "seconds", c->sa->seconds,
                        "cost_before", cost_json(&c->before), "cost_after", cost_json(&c->after),
-                       "steps", (int)c->mg.nsteps, "per_host", (int)c->sa->per_host);
+                       "steps", (int)c->mg.nsteps + (c->nrepaired ? 1 : 0), "per_host",
+                       (int)c->sa->per_host, "repaired", (int)c->nrepaired);
     if (!c->doc || !moves || !tgt) {
         json_decref(moves);
         json_decref(tgt);
         return HR_ENOMEM;
     }
     char why[256];
+    int shift = c->nrepaired ? 1 : 0; /* repairs come first, as step 1 */
+    for (int32_t p = 0; p < c->in->nproc; p++)
+        if (c->repaired[p])
+            json_array_append_new(
+                moves, json_pack("{s:i,s:s,s:s,s:s,s:s,s:I,s:s}", "step", 1, "workload",
+                                 f->workloads[p].name, "from", f->hosts[c->cur[p]].name, "to",
+                                 f->hosts[c->start[p]].name, "reason", "repair", "cost",
+                                 (json_int_t)0, "why", repair_why(c->repaired[p])));
     for (size_t i = 0; i < c->mg.nmoves; i++) {
         const hr_move *mv = &c->mg.moves[i];
         if (mv->reason == HR_REASON_TARGET)
@@ -203,16 +187,17 @@ static int build_doc(plan_ctx *c)
             snprintf(why, sizeof why, "makes room for %s", f->workloads[mv->blocker].name);
         else
             snprintf(why, sizeof why, "from parking to its target");
-        json_array_append_new(
-            moves, json_pack("{s:i,s:s,s:s,s:s,s:s,s:I,s:s}", "step", (int)mv->step + 1, "workload",
-                             f->workloads[mv->process].name, "from", f->hosts[mv->from].name, "to",
-                             f->hosts[mv->to].name, "reason", hr_move_reason_name(mv->reason),
-                             "cost", (json_int_t)mv->cost, "why", why));
+        json_array_append_new(moves, json_pack("{s:i,s:s,s:s,s:s,s:s,s:I,s:s}", "step",
+                                               (int)mv->step + 1 + shift, "workload",
+                                               f->workloads[mv->process].name, "from",
+                                               f->hosts[mv->from].name, "to", f->hosts[mv->to].name,
+                                               "reason", hr_move_reason_name(mv->reason), "cost",
+                                               (json_int_t)mv->cost, "why", why));
     }
     for (int32_t p = 0; p < c->in->nproc; p++) {
         if (c->cur[p] < 0)
             json_array_append_new(moves, json_pack("{s:i,s:s,s:n,s:s,s:s,s:I,s:s}", "step",
-                                                   (int)c->mg.nsteps + 1, "workload",
+                                                   (int)c->mg.nsteps + 1 + shift, "workload",
                                                    f->workloads[p].name, "from", "to",
                                                    f->hosts[c->target[p]].name, "reason", "place",
                                                    "cost", (json_int_t)0, "why", "not placed yet"));
@@ -230,6 +215,16 @@ static void print_summary(const plan_ctx *c, FILE *out)
     for (int32_t p = 0; p < c->in->nproc; p++) nplace += c->cur[p] < 0;
     fprintf(out, "place: %zu hosts, %zu workloads (%zu not placed yet)\n", c->f->nhosts,
             c->f->nworkloads, nplace);
+    if (c->nrepaired)
+        fprintf(out,
+                "repaired: today's placement violates constraints; %zu workloads moved off their "
+                "host first (step 1), the rest kept\n",
+                c->nrepaired);
+    for (int32_t p = 0; p < c->in->nproc; p++)
+        if (c->repaired[p])
+            fprintf(out, "  %s: %s -> %s: %s\n", c->f->workloads[p].name,
+                    c->f->hosts[c->cur[p]].name, c->f->hosts[c->start[p]].name,
+                    repair_why(c->repaired[p]));
     fprintf(out, "%-15s %15s %15s\n", "cost", "before", "after");
     const char *names[] = {"load",         "balance",   "workload move",
                            "service move", "host move", "total"};
@@ -239,8 +234,8 @@ static void print_summary(const plan_ctx *c, FILE *out)
                           a->service_move, a->machine_move, a->total};
     for (int i = 0; i < 6; i++)
         fprintf(out, "%-15s %15lld %15lld\n", names[i], (long long)bv[i], (long long)av[i]);
-    fprintf(out, "moves: %zu in %d steps (%zu parked), %zu placements\n", c->mg.nmoves,
-            (int)c->mg.nsteps, c->mg.nparked, nplace);
+    fprintf(out, "moves: %zu in %d steps (%zu parked), %zu placements, %zu repairs\n", c->mg.nmoves,
+            (int)c->mg.nsteps, c->mg.nparked, nplace, c->nrepaired);
 }
 
 static void print_diff(const plan_ctx *c, FILE *out)
@@ -328,6 +323,7 @@ static int place(const struct place_args *sa)
     hr_fleet *f = NULL;
     hr_roadef *in = NULL;
     int32_t *m0 = NULL, *cur = NULL, *start = NULL, *target = NULL, *mfrom = NULL;
+    uint8_t *repaired = NULL;
     plan_ctx c = {.sa = sa};
     int rc = CLI_EDATA;
     if (hr_fleet_load_json(sa->fleet, &f, &err) < 0 || hr_roadef_from_fleet(f, &in, &m0, &err) < 0)
@@ -337,21 +333,15 @@ static int place(const struct place_args *sa)
     start = malloc(P * sizeof *start);
     target = malloc(P * sizeof *target);
     mfrom = malloc(P * sizeof *mfrom);
-    if (!cur || !start || !target || !mfrom) {
+    repaired = malloc(P * sizeof *repaired);
+    if (!cur || !start || !target || !mfrom || !repaired) {
         hr_error_set(&err, HR_ENOMEM, "place: out of memory");
         goto fail;
     }
     memcpy(cur, m0, P * sizeof *cur);
-    if (hr_roadef_start(in, m0, start, &err) < 0) {
-        bool all_placed = true;
-        for (size_t p = 0; p < P; p++) all_placed &= cur[p] >= 0;
-        if (all_placed) {
-            explain_invalid(f, in, cur);
-            hr_error_set(&err, HR_EDATA, "%s: today's placement violates the constraints above",
-                         sa->fleet);
-        }
-        goto fail;
-    }
+    if (hr_roadef_start_repair(in, m0, start, repaired, &err) < 0) goto fail;
+    for (size_t p = 0; p < P; p++) c.nrepaired += repaired[p] != 0;
+    if (c.nrepaired) explain_invalid(f, in, cur);
     memcpy(target, start, P * sizeof *target);
     if (solve(sa, in, m0, target, &err) < 0) goto fail;
     if (cost_of(in, m0, start, &c.before, &err) < 0 || cost_of(in, m0, target, &c.after, &err) < 0)
@@ -365,6 +355,7 @@ static int place(const struct place_args *sa)
     c.cur = cur;
     c.start = start;
     c.target = target;
+    c.repaired = repaired;
     if (build_doc(&c) < 0) {
         hr_error_set(&err, HR_ENOMEM, "place: out of memory");
         goto fail;
@@ -385,6 +376,7 @@ out:
     free(start);
     free(target);
     free(mfrom);
+    free(repaired);
     free(m0);
     hr_roadef_free(in);
     hr_fleet_free(f);

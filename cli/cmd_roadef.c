@@ -1,18 +1,19 @@
 /* headroom roadef: the ROADEF/EURO 2012 machine reassignment challenge's
  * executable interface, and `headroom roadef check`, our checker. */
 #include "cli/cli.h"
+#include "cli/plan_portfolio.h"
 
 #include <headroom/plan.h>
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TEAM_NAME    "headroom"
-#define MAX_THREADS  64
-#define LONG_HISTORY 300000 /* late-acceptance history of the exploring threads */
+#define MAX_THREADS  CLI_PORTFOLIO_MAX_THREADS
+#define EVEN_HISTORY 100000 /* late-acceptance histories of the exploring threads */
+#define ODD_HISTORY  300000
 
 static const char help_text[] =
     "NAME\n"
@@ -36,9 +37,10 @@ static const char help_text[] =
     "    hill climbing over shift, swap and ejection-chain moves, targeting\n"
     "    costly machines, with CBC sub-MIPs over a few machines when built with\n"
     "    CBC, and a final descent from the best state) runs on THREADS threads\n"
-    "    with seeds SEED, SEED+1, ...: even threads with a short acceptance\n"
-    "    history (descent), odd ones with a long one (exploration); the best\n"
-    "    result is kept.\n"
+    "    with seeds SEED, SEED+1, ...: each explores with a long acceptance\n"
+    "    history (100,000 move attempts on even threads, 300,000 on odd ones)\n"
+    "    and, every 20 M attempts, runs a short descent from where it is whose\n"
+    "    best is kept; the best result of all threads is written.\n"
     "    -name prints the team name.\n"
     "\n"
     "    `check` verifies NEW_ASSIGNMENT against the instance and the initial\n"
@@ -57,7 +59,9 @@ static const char help_text[] =
     "    --iters N         stop after N move attempts per thread (deterministic)\n"
     "    --no-lns          local search only\n"
     "    --lns-sub S       time cap of one sub-MIP (default 1)\n"
-    "    --lns-machines K  machines per sub-MIP (default 4)\n"
+    "    --lns-machines K  machines per sub-MIP (default: automatic, from 4,\n"
+    "                      fewer when sub-MIPs hit their cap, more when they\n"
+    "                      improve quickly; 2 to 8)\n"
     "    -h, --help        show this help\n"
     "\n"
     "OUTPUT\n"
@@ -123,24 +127,6 @@ out:
     return rc;
 }
 
-struct job {
-    const hr_roadef *in;
-    const int32_t *m0;
-    int32_t *assign;
-    hr_roadef_opts opts;
-    hr_roadef_cost cost;
-    hr_roadef_stats stats;
-    hr_error err;
-    int rc;
-};
-
-static void *run_job(void *arg)
-{
-    struct job *j = arg;
-    j->rc = hr_roadef_solve(j->in, j->m0, j->assign, &j->opts, &j->cost, &j->stats, &j->err);
-    return NULL;
-}
-
 struct solve_args {
     const char *model, *initial, *output;
     double seconds;
@@ -155,9 +141,7 @@ static int solve(const struct solve_args *sa, double t_start)
 {
     hr_error err = {0};
     hr_roadef *in = NULL;
-    int32_t *m0 = NULL;
-    struct job *jobs = NULL;
-    pthread_t tid[MAX_THREADS];
+    int32_t *m0 = NULL, *best = NULL;
     int rc = CLI_EDATA;
     /* leave room to check and write the answer: 5 % of the limit, 0.3 s to 2 s */
     double margin = sa->seconds * 0.05;
@@ -179,68 +163,46 @@ static int solve(const struct solve_args *sa, double t_start)
         cli_data_error(&err);
         goto out;
     }
-    jobs = calloc(sa->threads, sizeof *jobs);
-    if (!jobs) goto out;
-    size_t started = 0;
-    for (size_t i = 0; i < sa->threads; i++) {
-        struct job *j = &jobs[i];
-        j->in = in;
-        j->m0 = m0;
-        j->assign = malloc((size_t)in->nproc * sizeof *j->assign);
-        if (!j->assign) break;
-        memcpy(j->assign, m0, (size_t)in->nproc * sizeof *j->assign);
-        j->opts.seed = sa->seed + i;
-        j->opts.deadline_sec = sa->seconds > 0 ? t_start + sa->seconds - margin : 0;
-        j->opts.max_iters = sa->iters;
-        j->opts.stop = &stop_flag;
-        j->opts.lns = sa->lns && hr_roadef_have_cbc();
-        j->opts.lns_sub_sec = sa->lns_sub;
-        j->opts.lns_machines = (int32_t)sa->lns_machines;
-        /* a portfolio: even threads descend, odd threads explore */
-        j->opts.lahc_len = i % 2 ? LONG_HISTORY : 0;
-        if (pthread_create(&tid[i], NULL, run_job, j) != 0) break;
-        started++;
-    }
-    for (size_t i = 0; i < started; i++) pthread_join(tid[i], NULL);
-    struct job *best = NULL;
-    for (size_t i = 0; i < started; i++) {
-        if (jobs[i].rc < 0) {
-            cli_warn("thread %zu: %s", i, hr_error_message(&jobs[i].err));
-            continue;
-        }
-        if (!best || jobs[i].cost.total < best->cost.total) best = &jobs[i];
-    }
+    cli_portfolio pf = {.threads = sa->threads,
+                        .lahc_even = EVEN_HISTORY,
+                        .lahc_odd = ODD_HISTORY,
+                        .who = "roadef"};
+    pf.opts.seed = sa->seed;
+    pf.opts.deadline_sec = sa->seconds > 0 ? t_start + sa->seconds - margin : 0;
+    pf.opts.max_iters = sa->iters;
+    pf.opts.stop = &stop_flag;
+    pf.opts.lns = sa->lns && hr_roadef_have_cbc();
+    pf.opts.lns_sub_sec = sa->lns_sub;
+    pf.opts.lns_machines = (int32_t)sa->lns_machines;
+    best = malloc((size_t)in->nproc * sizeof *best);
     if (!best) {
-        hr_error_set(&err, HR_ESTATE, "no search thread finished (the initial assignment stands)");
+        hr_error_set(&err, HR_ENOMEM, "roadef: out of memory");
         cli_data_error(&err);
         goto out;
     }
-    if (best->cost.total < initial &&
-        hr_roadef_write_assignment(in, best->assign, sa->output, &err) < 0) {
-        cli_data_error(&err);
+    cli_portfolio_result res;
+    if (cli_portfolio_solve(&pf, in, m0, m0, best, &res, &err) < 0) {
+        cli_data_error(&err); /* the initial assignment stands */
         goto out;
     }
-    uint64_t iters = 0, moves = 0, lns = 0, lns_ok = 0;
-    for (size_t i = 0; i < started; i++) {
-        iters += jobs[i].stats.iters;
-        moves += jobs[i].stats.moves;
-        lns += jobs[i].stats.lns_runs;
-        lns_ok += jobs[i].stats.lns_improved;
+    if (res.cost.total < initial && hr_roadef_write_assignment(in, best, sa->output, &err) < 0) {
+        cli_data_error(&err);
+        goto out;
     }
     size_t moved = 0;
-    for (int32_t p = 0; p < in->nproc; p++) moved += best->assign[p] != m0[p];
+    for (int32_t p = 0; p < in->nproc; p++) moved += best[p] != m0[p];
+    const hr_roadef_stats *st = &res.stats;
     fprintf(stderr,
             "roadef: initial %lld, best %lld (%.4f %% lower), %zu processes moved; %zu threads, "
-            "%llu iterations, %llu moves, %llu/%llu sub-MIPs improved, %.2f s\n",
-            (long long)initial, (long long)best->cost.total,
-            initial ? 100.0 * (double)(initial - best->cost.total) / (double)initial : 0.0, moved,
-            started, (unsigned long long)iters, (unsigned long long)moves,
-            (unsigned long long)lns_ok, (unsigned long long)lns, hr_clock_sec() - t_start);
+            "%llu iterations, %llu moves, %llu peeks, %llu/%llu sub-MIPs improved, %.2f s\n",
+            (long long)initial, (long long)res.cost.total,
+            initial ? 100.0 * (double)(initial - res.cost.total) / (double)initial : 0.0, moved,
+            res.started, (unsigned long long)st->iters, (unsigned long long)st->moves,
+            (unsigned long long)st->peeks, (unsigned long long)st->lns_improved,
+            (unsigned long long)st->lns_runs, hr_clock_sec() - t_start);
     rc = CLI_OK;
 out:
-    if (jobs)
-        for (size_t i = 0; i < sa->threads; i++) free(jobs[i].assign);
-    free(jobs);
+    free(best);
     free(m0);
     hr_roadef_free(in);
     return rc;

@@ -10,7 +10,10 @@
  * Every function here is reentrant: distinct instances or solver calls may
  * run on distinct threads at once (an hr_roadef is read-only once built and
  * may be shared by several concurrent solves). The library starts no
- * threads; callers run several seeds on their own threads.
+ * threads; callers run several seeds on their own threads. With opts.lns,
+ * each CBC sub-MIP runs in a child process (fork) that the solver waits for
+ * (at most its time cap plus half of it, at most one second more, or until
+ * *stop; then it is killed).
  */
 #ifndef HEADROOM_PLAN_H
 #define HEADROOM_PLAN_H
@@ -140,13 +143,22 @@ typedef struct hr_roadef_opts {
     atomic_int *stop;     /* stop when *stop != 0 (e.g. set on SIGTERM); may be NULL */
     bool lns;             /* run CBC sub-MIPs between local-search rounds */
     double lns_sub_sec;   /* time cap per sub-MIP (0 = 1 s) */
-    int32_t lns_machines; /* machines per sub-problem (0 = automatic) */
+    int32_t lns_machines; /* machines per sub-problem (0 = automatic: 2 .. 8, from 4,
+                             fewer after sub-MIPs that hit their cap, more after
+                             quick improving ones) */
     /* Late-acceptance history length in move attempts (0 = 2000, at most
      * 4,000,000). Long histories (1e5 .. 1e6) explore more, which pays on
      * tightly packed instances; short ones descend faster. With a deadline,
      * the last 15 % of the time is a descent from the best state found with
      * a short history. */
     uint64_t lahc_len;
+    /* With a history longer than 2000: move attempts between peeks, short
+     * descents (2000-attempt history, a tenth of this many attempts) from
+     * the exploring state whose best is kept before the exploring state and
+     * its history are restored (0 = 20,000,000). A long history keeps the
+     * exploring state well above the local optima it passes; peeks collect
+     * them. */
+    uint64_t peek_every;
     /* Called (from the solving thread) with each new best cost; may be NULL. */
     void (*on_improve)(int64_t cost, void *ud);
     void *ud;
@@ -156,6 +168,7 @@ typedef struct hr_roadef_stats {
     uint64_t iters, moves, shifts, swaps;
     uint64_t chains; /* ejection chains (q: m2 -> m3, then p: m1 -> m2) */
     uint64_t lns_runs, lns_improved;
+    uint64_t peeks; /* descents from the exploring state (long histories) */
     double seconds;
 } hr_roadef_stats;
 
@@ -201,6 +214,20 @@ HR_EXPORT int hr_roadef_from_fleet(const hr_fleet *f, hr_roadef **out, int32_t *
  * first violation) or a process fits nowhere (named), HR_ENOMEM, HR_EINVAL.
  * `start` receives in->nproc machine indices. */
 HR_EXPORT int hr_roadef_start(const hr_roadef *in, int32_t *m0, int32_t *start, hr_error *err);
+/* As hr_roadef_start, but when today's placement m0 violates a constraint
+ * it is repaired instead of refused: what is valid stays, and processes
+ * that break a constraint are taken off their machine and placed again
+ * with the unplaced ones (capacity or a missing label: the largest
+ * processes of the machine over capacity leave until it fits; conflict:
+ * all but one process of the service on that machine; spread: all but
+ * one per location; dependency: the process lacking the service in its
+ * neighbourhood). repaired[p] (in->nproc bytes) receives 0 for a process
+ * left alone, else 1 + the hr_roadef_viol_kind that moved it; m0[p] of a
+ * repaired process becomes its new machine, as for a first placement (a
+ * repair is not counted as a move in the costs). HR_EDATA when even the
+ * repaired placement violates a constraint or a process fits nowhere. */
+HR_EXPORT int hr_roadef_start_repair(const hr_roadef *in, int32_t *m0, int32_t *start,
+                                     uint8_t *repaired, hr_error *err);
 
 typedef enum hr_move_reason {
     HR_REASON_TARGET, /* the workload's host differs in the target placement */

@@ -23,11 +23,12 @@ static inline uint32_t hr__rng_below(hr__rng *g, uint32_t n)
 
 #ifdef HR_HAVE_CBC
 /* One LNS step: re-place the processes of machines mach[0..k) exactly with
- * CBC (capped at sub_sec seconds) given the rest of `assign` fixed.
+ * CBC (capped at sub_sec seconds, in a child process; given up when *stop
+ * is set, stop may be NULL) given the rest of `assign` fixed.
  * Writes the improved assignment into assign and returns 1 when the sub-MIP
  * found a strictly better valid solution, 0 when not, negative on error. */
 int hr__lns_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign, const int32_t *mach,
-                  int32_t k, double sub_sec, hr_error *err);
+                  int32_t k, double sub_sec, atomic_int *stop, hr_error *err);
 #endif
 
 #endif

@@ -7,21 +7,33 @@
  * re-checked by the checker before it is taken. */
 #ifdef HR_HAVE_CBC
 #include <headroom/plan.h>
+#include <headroom/util.h>
 
 #include <Cbc_C_Interface.h>
-#include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "plan/internal.h"
 #include "util/banned.h"
 
 #define LNS_MAX_VARS 20000
 
-/* CBC's C interface keeps some process-wide state: one sub-MIP at a time;
- * a thread that finds another's sub-MIP running skips its own. */
-static pthread_mutex_t cbc_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Each sub-MIP is solved in a child process (fork): CBC's C interface
+ * keeps process-wide state (so sub-MIPs of several threads cannot share a
+ * process), and Clp can abort on an internal assertion, which must not take
+ * the solver with it. The child writes its answer to a pipe; the parent
+ * waits at most the time cap plus half of it (at most CHILD_GRACE seconds)
+ * or until *stop, then kills it. */
+#define CHILD_GRACE 1.0
 
 typedef struct sub {
     const hr_roadef *in;
@@ -416,8 +428,93 @@ static int build_and_solve(sub *s, const int64_t *txfix, const int32_t *rs, cons
     return 1;
 }
 
+/* All of buf to fd (the child's side). */
+static bool write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Read len bytes from fd before `deadline` (hr_clock_sec); false on EOF,
+ * error, time out or *stop (checked every 50 ms; may be NULL). */
+static bool read_all(int fd, void *buf, size_t len, double deadline, atomic_int *stop)
+{
+    char *p = buf;
+    while (len) {
+        double left = deadline - hr_clock_sec();
+        if (left <= 0 || (stop && atomic_load_explicit(stop, memory_order_relaxed))) return false;
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int r = poll(&pf, 1, left > 0.05 ? 50 : (int)(left * 1000) + 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return false;
+        if (r == 0) continue;
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Build and solve the sub-MIP in a child process; its answer (the machines
+ * of the sub-problem's processes) comes back through a pipe into `out`.
+ * 1: a solution, 0: none (no solution, the child failed or was late). */
+static int solve_in_child(sub *s, const int64_t *txfix, const int32_t *rs, const int32_t *rl,
+                          double sub_sec, atomic_int *stop, int32_t *out)
+{
+    int fd[2];
+    if (pipe(fd) < 0) return 0;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return 0;
+    }
+    if (pid == 0) { /* the child: solve, write (status, machines), leave */
+        close(fd[0]);
+        /* quiet, and no core file should Clp abort */
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+            close(devnull);
+        }
+        struct rlimit nocore = {0, 0};
+        setrlimit(RLIMIT_CORE, &nocore);
+        int32_t st = 0;
+        s->lp = Cbc_newModel();
+        if (s->lp) st = build_and_solve(s, txfix, rs, rl, sub_sec, out) == 1;
+        bool ok = write_all(fd[1], &st, sizeof st);
+        for (int32_t qi = 0; ok && st && qi < s->nq; qi++)
+            ok = write_all(fd[1], &out[s->q[qi]], sizeof out[0]);
+        _exit(ok ? 0 : 1);
+    }
+    close(fd[1]);
+    double deadline =
+        hr_clock_sec() + sub_sec + (sub_sec / 2 < CHILD_GRACE ? sub_sec / 2 : CHILD_GRACE);
+    int32_t st = 0;
+    bool ok = read_all(fd[0], &st, sizeof st, deadline, stop);
+    for (int32_t qi = 0; ok && st && qi < s->nq; qi++) {
+        int32_t m;
+        ok = read_all(fd[0], &m, sizeof m, deadline, stop) && m >= 0 && m < s->in->nmach;
+        if (ok) out[s->q[qi]] = m;
+    }
+    close(fd[0]);
+    if (!ok) kill(pid, SIGKILL); /* late or broken: it has nothing more to say */
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    return ok && st ? 1 : 0;
+}
+
 int hr__lns_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign, const int32_t *mach,
-                  int32_t k, double sub_sec, hr_error *err)
+                  int32_t k, double sub_sec, atomic_int *stop, hr_error *err)
 {
     sub s = {.in = in, .m0 = m0, .a = assign, .mach = mach, .k = k};
     int32_t R = in->nres, *rs = NULL, *rl = NULL, *cand = NULL;
@@ -449,14 +546,7 @@ int hr__lns_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign, const
     cand = malloc((size_t)in->nproc * sizeof *cand);
     if (!cand) goto out;
     memcpy(cand, assign, (size_t)in->nproc * sizeof *cand);
-    if (pthread_mutex_trylock(&cbc_lock) != 0) { /* another thread's sub-MIP: skip */
-        rc = 0;
-        goto out;
-    }
-    s.lp = Cbc_newModel();
-    rc = s.lp ? build_and_solve(&s, txfix, rs, rl, sub_sec, cand) : HR_ENOMEM;
-    if (s.lp) Cbc_deleteModel(s.lp);
-    pthread_mutex_unlock(&cbc_lock);
+    rc = solve_in_child(&s, txfix, rs, rl, sub_sec, stop, cand);
     if (rc == 1) {
         int64_t before = cost_of(in, m0, assign), after = cost_of(in, m0, cand);
         if (after >= 0 && after < before)

@@ -11,16 +11,24 @@
 #include "plan/state.h"
 #include "util/banned.h"
 
-#define LAHC_LEN    2000    /* late-acceptance history (default, and in the final descent) */
-#define LAHC_MAX    4000000 /* the longest history (32 MB) */
-#define FINAL_AT    0.85    /* share of the time before the final descent */
-#define CHECK_EVERY 256     /* iterations between clock / stop checks */
-#define SWAP_PCT    35      /* share of swap moves */
-#define CHAIN_PCT   10      /* share of ejection chains */
-#define BEST_PERMIL 2       /* per mille of shifts to the best machine (full scan) */
+#define LAHC_LEN     2000     /* late-acceptance history (default, and in the final descent) */
+#define LAHC_MAX     4000000  /* the longest history (32 MB) */
+#define FINAL_AT     0.85     /* share of the time before the final descent */
+#define CHECK_EVERY  256      /* iterations between clock / stop checks */
+#define SWAP_PCT     35       /* share of swap moves */
+#define CHAIN_PCT    10       /* share of ejection chains */
+#define BEST_PERMIL  2        /* per mille of shifts to the best machine (full scan) */
+#define LNS_AUTO_MAX 8        /* machines per sub-MIP at most, automatic size */
+#define PEEK_EVERY   20000000 /* default opts.peek_every */
+#define PEEK_DIVISOR 10       /* a peek lasts peek_every / 10 attempts */
 
 typedef struct search {
     hr__state st;
+    uint64_t peek_every; /* 0: no peeks */
+    int32_t lns_k;       /* machines per sub-MIP (automatic size) */
+    uint64_t last_peek;  /* iteration of the last descent from the exploring state */
+    int32_t *snap;       /* [P] the exploring state during a peek */
+    int64_t *hsnap;      /* [hlen] its history */
     hr__rng rng;
     const hr_roadef_opts *o;
     int32_t *best;
@@ -189,7 +197,11 @@ static int lns_step(search *s, int32_t *work, hr_error *err)
 {
     hr__state *st = &s->st;
     const hr_roadef *in = st->in;
-    int32_t k = s->o->lns_machines > 0 ? s->o->lns_machines : (in->nmach < 4 ? in->nmach : 4);
+    /* automatic size: starts at 4 machines, one fewer after a sub-MIP that
+     * ran into its time cap (or was skipped at once), one more after one that
+     * improved within a quarter of it (2 .. LNS_AUTO_MAX) */
+    if (!s->lns_k) s->lns_k = 4;
+    int32_t k = s->o->lns_machines > 0 ? s->o->lns_machines : s->lns_k;
     if (k > in->nmach) k = in->nmach;
     if (k < 2) return 0;
     int32_t mach[64];
@@ -217,7 +229,13 @@ static int lns_step(search *s, int32_t *work, hr_error *err)
         if (sub < 0.05) return 0;
     }
     s->stats.lns_runs++;
-    int rc = hr__lns_solve(in, st->m0, work, mach, n, sub, err);
+    double t0 = hr_clock_sec();
+    int rc = hr__lns_solve(in, st->m0, work, mach, n, sub, s->o->stop, err);
+    double took = hr_clock_sec() - t0;
+    if ((took >= 0.9 * sub || (rc == 0 && took < 0.01 * sub)) && s->lns_k > 2)
+        s->lns_k--; /* ran into its cap, or was too large to set up */
+    else if (rc == 1 && took < 0.25 * sub && s->lns_k < LNS_AUTO_MAX)
+        s->lns_k++;
     if (rc <= 0) return rc;
     /* apply the new placement of the sub-problem's processes */
     int64_t before = st->cost;
@@ -249,6 +267,39 @@ static void history_reset(search *s, uint64_t len)
     for (uint64_t i = 0; i < len; i++) s->hist[i] = s->st.cost;
 }
 
+static bool should_stop(const search *s);
+static int try_move(search *s);
+
+/* A peek: a short descent (short history) from the exploring state, whose
+ * best is kept, then the exploring state and its history are restored. A
+ * long history keeps the exploring state well above the local optima near
+ * it; this is how they are collected along the way. */
+static int peek(search *s)
+{
+    const hr_roadef *in = s->st.in;
+    const int32_t *m0 = s->st.m0;
+    uint64_t hlen = s->hlen, end = s->stats.iters + s->peek_every / PEEK_DIVISOR;
+    int rc = 0;
+    s->last_peek = s->stats.iters;
+    memcpy(s->snap, s->st.a, (size_t)in->nproc * sizeof *s->snap);
+    memcpy(s->hsnap, s->hist, (size_t)hlen * sizeof *s->hist);
+    history_reset(s, LAHC_LEN);
+    while (s->stats.iters < end && rc == 0) {
+        if (s->stats.iters % CHECK_EVERY == 0 && should_stop(s)) break;
+        rc = try_move(s);
+    }
+    if (s->best_dirty) {
+        memcpy(s->best, s->st.a, (size_t)in->nproc * sizeof *s->best);
+        s->best_dirty = false;
+    }
+    hr__state_release(&s->st);
+    if (hr__state_init(&s->st, in, m0, s->snap) < 0) return HR_ENOMEM;
+    s->hlen = hlen;
+    memcpy(s->hist, s->hsnap, (size_t)hlen * sizeof *s->hist);
+    s->stats.peeks++;
+    return rc;
+}
+
 /* The final descent: from the best state, with a short history. */
 static int go_final(search *s)
 {
@@ -271,7 +322,7 @@ static int run(search *s, hr_error *err)
     int rc = 0;
 #ifdef HR_HAVE_CBC
     int32_t *work = NULL;
-    double next_lns = 0;
+    double next_lns = 0, lns_gap = 2;
     if (s->o->lns) {
         work = hr__plan_calloc((size_t)s->st.in->nproc, sizeof *work);
         if (!work) return hr_error_set(err, HR_ENOMEM, "solve: out of memory");
@@ -284,12 +335,18 @@ static int run(search *s, hr_error *err)
             if (should_stop(s)) break;
             if (!s->final && t_final > 0 && hr_clock_sec() >= t_final && (rc = go_final(s)) < 0)
                 break;
+            if (s->peek_every && !s->final && s->stats.iters - s->last_peek >= s->peek_every &&
+                (rc = peek(s)) < 0)
+                break;
 #ifdef HR_HAVE_CBC
             if (work && hr_clock_sec() >= next_lns && !should_stop(s)) {
                 double t = hr_clock_sec();
+                uint64_t won = s->stats.lns_improved;
                 if ((rc = lns_step(s, work, err)) < 0) break;
-                /* about a third of the time in sub-MIPs */
-                next_lns = hr_clock_sec() + 2 * (hr_clock_sec() - t);
+                /* a third of the time in sub-MIPs while they pay; each one
+                 * that does not stretches the gap (up to a sixteenth) */
+                lns_gap = s->stats.lns_improved > won ? 2 : lns_gap * 1.5 < 15 ? lns_gap * 1.5 : 15;
+                next_lns = hr_clock_sec() + lns_gap * (hr_clock_sec() - t);
             }
 #endif
         }
@@ -325,9 +382,17 @@ int hr_roadef_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign,
     if (opts->max_iters && s->hlen > opts->max_iters / 16 + 1) s->hlen = opts->max_iters / 16 + 1;
     s->hist = hr__plan_calloc(s->hlen, sizeof *s->hist);
     s->best = hr__plan_calloc((size_t)in->nproc, sizeof *s->best);
-    if (!s->hist || !s->best || hr__state_init(&s->st, in, m0, assign) < 0) {
+    if (s->hlen > LAHC_LEN) {
+        s->peek_every = opts->peek_every ? opts->peek_every : PEEK_EVERY;
+        s->snap = hr__plan_calloc((size_t)in->nproc, sizeof *s->snap);
+        s->hsnap = hr__plan_calloc(s->hlen, sizeof *s->hsnap);
+    }
+    if (!s->hist || !s->best || (s->peek_every && (!s->snap || !s->hsnap)) ||
+        hr__state_init(&s->st, in, m0, assign) < 0) {
         free(s->hist);
         free(s->best);
+        free(s->snap);
+        free(s->hsnap);
         free(s);
         return hr_error_set(err, HR_ENOMEM, "solve: out of memory");
     }
@@ -349,6 +414,8 @@ int hr_roadef_solve(const hr_roadef *in, const int32_t *m0, int32_t *assign,
     hr__state_release(&s->st);
     free(s->hist);
     free(s->best);
+    free(s->snap);
+    free(s->hsnap);
     free(s);
     return rc;
 }

@@ -121,7 +121,77 @@ static int place_all(greedy *g, int32_t *unplaced, size_t nunplaced, int32_t *m0
     return rc;
 }
 
-int hr_roadef_start(const hr_roadef *in, int32_t *m0, int32_t *start, hr_error *err)
+/* ---- repair: unplace what today's placement gets wrong ------------------------------ */
+
+static void unplace(greedy *g, int32_t p, uint8_t *why, hr_roadef_viol_kind kind)
+{
+    const hr_roadef *in = g->in;
+    int32_t m = g->a[p], R = in->nres;
+    for (int32_t r = 0; r < R; r++) g->u[(size_t)m * R + r] -= in->req[(size_t)p * R + r];
+    g->a[p] = -1;
+    why[p] = (uint8_t)(kind + 1);
+}
+
+/* Machines over capacity: their processes leave, the largest in the
+ * resource over capacity first, until each fits. */
+static void repair_capacity(greedy *g, uint8_t *why)
+{
+    const hr_roadef *in = g->in;
+    int32_t R = in->nres;
+    for (int32_t m = 0; m < in->nmach; m++)
+        for (int32_t r = 0; r < R; r++)
+            while (g->u[(size_t)m * R + r] > in->cap[(size_t)m * R + r]) {
+                int32_t big = -1;
+                for (int32_t p = 0; p < in->nproc; p++)
+                    if (g->a[p] == m &&
+                        (big < 0 || in->req[(size_t)p * R + r] > in->req[(size_t)big * R + r]))
+                        big = p;
+                if (big < 0 || in->req[(size_t)big * R + r] == 0) break;
+                unplace(g, big, why, HR_VIOL_CAPACITY);
+            }
+}
+
+/* Conflict: one process of a service per machine stays (the lowest id);
+ * spread: when a service spans too few locations, one process per
+ * location stays; dependency: a process whose neighbourhood lacks a
+ * service it depends on leaves. */
+static void repair_services(greedy *g, uint8_t *why)
+{
+    const hr_roadef *in = g->in;
+    for (int32_t s = 0; s < in->nserv; s++) {
+        for (int32_t i = in->sp_start[s]; i < in->sp_start[s + 1]; i++)
+            for (int32_t j = in->sp_start[s]; j < i; j++)
+                if (g->a[in->sp[i]] >= 0 && g->a[in->sp[i]] == g->a[in->sp[j]]) {
+                    unplace(g, in->sp[i], why, HR_VIOL_CONFLICT);
+                    break;
+                }
+        int32_t nloc = 0;
+        for (int32_t i = in->sp_start[s]; i < in->sp_start[s + 1]; i++) {
+            int32_t m = g->a[in->sp[i]];
+            bool seen = false;
+            for (int32_t j = in->sp_start[s]; j < i && m >= 0 && !seen; j++)
+                seen = g->a[in->sp[j]] >= 0 && in->loc[g->a[in->sp[j]]] == in->loc[m];
+            nloc += m >= 0 && !seen;
+        }
+        if (nloc < in->spread_min[s])
+            for (int32_t i = in->sp_start[s]; i < in->sp_start[s + 1]; i++)
+                for (int32_t j = in->sp_start[s]; j < i; j++)
+                    if (g->a[in->sp[i]] >= 0 && g->a[in->sp[j]] >= 0 &&
+                        in->loc[g->a[in->sp[i]]] == in->loc[g->a[in->sp[j]]]) {
+                        unplace(g, in->sp[i], why, HR_VIOL_SPREAD);
+                        break;
+                    }
+    }
+    for (int32_t p = 0; p < in->nproc; p++) {
+        int32_t s = in->serv[p];
+        for (int32_t d = in->dep_start[s]; d < in->dep_start[s + 1] && g->a[p] >= 0; d++)
+            if (in->deps[d] != s && !service_on(g, in->deps[d], g->a[p], false, true))
+                unplace(g, p, why, HR_VIOL_DEPENDENCY);
+    }
+}
+
+static int start_impl(const hr_roadef *in, int32_t *m0, int32_t *start, uint8_t *repaired,
+                      hr_error *err)
 {
     if (!in || !m0 || !start) return hr_error_set(err, HR_EINVAL, "start: NULL argument");
     int32_t R = in->nres, P = in->nproc;
@@ -155,8 +225,16 @@ int hr_roadef_start(const hr_roadef *in, int32_t *m0, int32_t *start, hr_error *
             if (m0[p] >= 0) g.u[(size_t)m0[p] * R + r] += v;
             if (g.maxcap[r] > 0) g.size[p] += (double)v / g.maxcap[r];
         }
-        if (m0[p] < 0) unplaced[nunplaced++] = p;
     }
+    if (repaired) {
+        memset(repaired, 0, (size_t)P * sizeof *repaired);
+        repair_capacity(&g, repaired);
+        repair_services(&g, repaired);
+        for (int32_t p = 0; p < P; p++)
+            if (repaired[p]) m0new[p] = -1; /* re-placed below like the unplaced */
+    }
+    for (int32_t p = 0; p < P; p++)
+        if (g.a[p] < 0) unplaced[nunplaced++] = p;
     sort_by_size(unplaced, nunplaced, g.size);
     if ((rc = place_all(&g, unplaced, nunplaced, m0new, err)) < 0) goto out;
     hr_roadef_report rep;
@@ -181,4 +259,16 @@ out:
     free(unplaced);
     free(m0new);
     return rc;
+}
+
+int hr_roadef_start(const hr_roadef *in, int32_t *m0, int32_t *start, hr_error *err)
+{
+    return start_impl(in, m0, start, NULL, err);
+}
+
+int hr_roadef_start_repair(const hr_roadef *in, int32_t *m0, int32_t *start, uint8_t *repaired,
+                           hr_error *err)
+{
+    if (!repaired) return hr_error_set(err, HR_EINVAL, "start: NULL argument");
+    return start_impl(in, m0, start, repaired, err);
 }

@@ -39,10 +39,10 @@ static void test_lns_example(void **state)
     hr_roadef *in = model("roadef/model_example.txt");
     int32_t *m0 = assignment(in, "roadef/initial_solution_example.txt");
     int32_t a[3] = {0, 3, 0}, mach[4] = {0, 1, 2, 3};
-    assert_int_equal(hr__lns_solve(in, m0, a, mach, 4, 10.0, NULL), 1);
+    assert_int_equal(hr__lns_solve(in, m0, a, mach, 4, 10.0, NULL, NULL), 1);
     assert_int_equal(checked(in, m0, a), 2411);
     /* from the optimum nothing better exists */
-    assert_int_equal(hr__lns_solve(in, m0, a, mach, 4, 10.0, NULL), 0);
+    assert_int_equal(hr__lns_solve(in, m0, a, mach, 4, 10.0, NULL, NULL), 0);
     assert_int_equal(checked(in, m0, a), 2411);
     free(m0);
     hr_roadef_free(in);
@@ -57,11 +57,11 @@ static void test_lns_a1_1(void **state)
     memcpy(a, m0, 100 * sizeof *a);
     /* machines 0 and 2 alone: no better exchange between them exists */
     int32_t two[2] = {0, 2};
-    assert_int_equal(hr__lns_solve(in, m0, a, two, 2, 5.0, NULL), 0);
+    assert_int_equal(hr__lns_solve(in, m0, a, two, 2, 5.0, NULL, NULL), 0);
     assert_memory_equal(a, m0, 100 * sizeof *a);
     /* all four machines: the whole instance, solved to its optimum
      * 44,306,501 (Gurobi-proven, reference/roadef2012.md) */
-    assert_int_equal(hr__lns_solve(in, m0, a, mach, 4, 20.0, NULL), 1);
+    assert_int_equal(hr__lns_solve(in, m0, a, mach, 4, 20.0, NULL, NULL), 1);
     assert_int_equal(checked(in, m0, a), 44306501);
     /* the solver with LNS on: valid, and at least as good as the sub-MIP */
     hr_roadef_opts o = {.seed = 2, .max_iters = 50000, .lns = true, .lns_sub_sec = 1.0};

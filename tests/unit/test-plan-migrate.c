@@ -314,12 +314,58 @@ static void test_fleet_refused(void **state)
     hr_roadef_free(in);
 }
 
+/* Today's placement broken: hr_roadef_start refuses it, hr_roadef_start_repair
+ * moves only what breaks a constraint and keeps the rest. */
+static void test_start_repair(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{\"headroom_fleet\": 1, \"resources\": [{\"name\": \"cpu\", \"unit\": \"custom\", "
+        "\"unit_name\": \"u\"}], \"hosts\": [{\"name\": \"h1\", \"capacity\": [10]}, "
+        "{\"name\": \"h2\", \"capacity\": [10]}, {\"name\": \"h3\", \"capacity\": [10]}], "
+        "\"services\": [{\"name\": \"a\", \"distinct_hosts\": true}], "
+        "\"workloads\": [{\"name\": \"a1\", \"service\": \"a\", \"host\": \"h1\", "
+        "\"demand\": [2]}, {\"name\": \"a2\", \"service\": \"a\", \"host\": \"h1\", "
+        "\"demand\": [2]}, {\"name\": \"big\", \"host\": \"h2\", \"demand\": [7]}, "
+        "{\"name\": \"mid\", \"host\": \"h2\", \"demand\": [5]}, {\"name\": \"new\", "
+        "\"demand\": [1]}]}";
+    hr_roadef *in = NULL;
+    int32_t *m0 = NULL, start[5], keep[5];
+    uint8_t why[5];
+    hr_error err = {0};
+    assert_int_equal(from_json(json, &in, &m0, &err), 0);
+    memcpy(keep, m0, sizeof keep);
+    assert_int_equal(hr_roadef_start(in, m0, start, &err), HR_EDATA);
+    assert_memory_equal(m0, keep, sizeof keep); /* untouched on failure */
+    assert_int_equal(hr_roadef_start_repair(in, m0, start, why, &err), 0);
+    /* a2 shares h1 with a1 (distinct hosts): it moves; h2 holds 12 > 10:
+     * its largest, big, moves; a1, mid stay; new is placed */
+    assert_int_equal(why[0], 0);
+    assert_int_equal(why[1], 1 + HR_VIOL_CONFLICT);
+    assert_int_equal(why[2], 1 + HR_VIOL_CAPACITY);
+    assert_int_equal(why[3], 0);
+    assert_int_equal(why[4], 0);
+    assert_int_equal(start[0], 0);
+    assert_int_equal(start[3], 1);
+    assert_int_not_equal(start[1], 0);
+    assert_int_not_equal(start[2], 1);
+    assert_true(start[4] >= 0);
+    for (int i = 0; i < 5; i++) assert_int_equal(m0[i], start[i]); /* repairs are not moves */
+    hr_roadef_report rep;
+    assert_int_equal(hr_roadef_check(in, m0, start, &rep, NULL), 0);
+    hr_roadef_report_release(&rep);
+    assert_int_equal(hr_roadef_start_repair(in, m0, start, NULL, &err), HR_EINVAL);
+    free(m0);
+    hr_roadef_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_swap_needs_parking), cmocka_unit_test(test_a2_1_plan),
         cmocka_unit_test(test_a1_1_solved_plan),   cmocka_unit_test(test_from_fleet),
         cmocka_unit_test(test_fleet_place),        cmocka_unit_test(test_fleet_refused),
+        cmocka_unit_test(test_start_repair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

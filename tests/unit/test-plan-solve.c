@@ -294,12 +294,46 @@ static void test_solve_a2_1_deadline(void **state)
     hr_roadef_free(in);
 }
 
+/* A long history with peeks (short descents from the exploring state):
+ * they run, the answer is valid, never worse, and deterministic. */
+static void test_solve_peeks(void **state)
+{
+    (void)state;
+    hr_roadef *in = model("roadef/model_a1_1.txt");
+    int32_t *m0 = assignment(in, "roadef/assignment_a1_1.txt");
+    int32_t *a = malloc(100 * sizeof *a), *b = malloc(100 * sizeof *b);
+    memcpy(a, m0, 100 * sizeof *a);
+    memcpy(b, m0, 100 * sizeof *b);
+    uint64_t iters = under_valgrind() ? 40000 : 400000;
+    hr_roadef_opts o = {.seed = 7, .max_iters = iters, .lahc_len = 300000, .peek_every = iters / 8};
+    hr_roadef_cost ca, cb;
+    hr_roadef_stats sa, sb;
+    assert_int_equal(hr_roadef_solve(in, m0, a, &o, &ca, &sa, NULL), 0);
+    assert_int_equal(hr_roadef_solve(in, m0, b, &o, &cb, &sb, NULL), 0);
+    assert_int_equal(sa.peeks, 7); /* at 1/8, 2/8, ... 7/8 of the attempts */
+    assert_int_equal(sa.iters, iters);
+    assert_int_equal(ca.total, cb.total);
+    assert_memory_equal(a, b, 100 * sizeof *a);
+    assert_int_equal(checked(in, m0, a), ca.total);
+    assert_true(ca.total >= 44306501);
+    assert_true(ca.total < 49528750);
+    /* a short history: no peeks */
+    hr_roadef_opts os = {.seed = 7, .max_iters = iters / 4, .peek_every = iters / 64};
+    memcpy(b, m0, 100 * sizeof *b);
+    assert_int_equal(hr_roadef_solve(in, m0, b, &os, &cb, &sb, NULL), 0);
+    assert_int_equal(sb.peeks, 0);
+    free(a);
+    free(b);
+    free(m0);
+    hr_roadef_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_incremental_random),  cmocka_unit_test(test_incremental_example),
         cmocka_unit_test(test_solve_example),       cmocka_unit_test(test_solve_a1_1),
-        cmocka_unit_test(test_solve_a2_1_deadline),
+        cmocka_unit_test(test_solve_a2_1_deadline), cmocka_unit_test(test_solve_peeks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
