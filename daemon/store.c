@@ -211,7 +211,8 @@ static bool find_t(const void *base, size_t n, size_t stride, int64_t t)
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int64_t x = *(const int64_t *)((const char *)base + mid * stride);
+        int64_t x;
+        memcpy(&x, (const char *)base + mid * stride, sizeof x);
         if (x == t) return true;
         if (x < t)
             lo = mid + 1;
